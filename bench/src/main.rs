@@ -1,0 +1,256 @@
+//! ember-bench: runs the same workloads on ember, tokio (current-thread and
+//! multi-thread), smol (async-executor + async-io) and a raw single-threaded mio loop,
+//! in one run, and prints a table of ratios (ember / each reference).
+//!
+//! ```text
+//! cargo run --release -p ember-bench -- [WORKLOAD...] [--quick] [--runs N]
+//! ```
+//!
+//! Workloads: echo50, echo1, stream (TCP, server + load generator in separate
+//! processes pinned to different CPUs), spawn, timers, wakeups, memory (in-process,
+//! a fresh child process per runtime and run). Each figure is the median of several
+//! runs (5; 1 with `--quick`). The table goes to stdout and, as JSON, to
+//! `<target dir>/ember-bench.json`.
+//!
+//! The binary re-executes itself for its children; the hidden subcommands are
+//! `server <runtime>`, `load <port> <conns> <size> <secs> <pingpong|stream>`,
+//! `micro <workload> <runtime> <quick|full>` and `hold <port> <n>`.
+
+mod load;
+mod micro;
+mod proc;
+mod runtimes;
+mod servers;
+mod table;
+mod workloads;
+
+use std::io;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use runtimes::Runtime;
+use table::{Row, RunInfo};
+use workloads::{Workload, WORKLOADS};
+
+/// The CPU the load generator (and the memory workload's client) runs on.
+const LOAD_CPU: usize = 1;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("server") => server(&args[1..]),
+        Some("load") => load(&args[1..]),
+        Some("micro") => micro(&args[1..]),
+        Some("hold") => hold(&args[1..]),
+        _ => bench(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("ember-bench: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// An error for a malformed command line.
+fn usage(msg: &str) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!(
+            "{msg}\nusage: ember-bench [WORKLOAD...] [--quick] [--runs N]\nworkloads: {}",
+            WORKLOADS
+                .iter()
+                .map(|w| w.name)
+                .collect::<Vec<_>>()
+                .join(" ")
+        ),
+    )
+}
+
+/// Parse argument `i` of a hidden subcommand.
+fn arg<T: std::str::FromStr>(args: &[String], i: usize, what: &str) -> io::Result<T> {
+    args.get(i)
+        .and_then(|a| a.parse().ok())
+        .ok_or_else(|| usage(&format!("missing or bad {what}")))
+}
+
+/// Parse a runtime name argument.
+fn runtime_arg(args: &[String], i: usize) -> io::Result<Runtime> {
+    args.get(i)
+        .and_then(|a| Runtime::parse(a))
+        .ok_or_else(|| usage("missing or unknown runtime"))
+}
+
+/// `server <runtime>`
+fn server(args: &[String]) -> io::Result<()> {
+    servers::run(runtime_arg(args, 0)?)
+}
+
+/// `load <port> <conns> <size> <secs> <mode>`
+fn load(args: &[String]) -> io::Result<()> {
+    pin_load_cpu()?;
+    let spec = load::Spec {
+        port: arg(args, 0, "port")?,
+        conns: arg(args, 1, "connection count")?,
+        size: arg::<usize>(args, 2, "size")?.max(1),
+        duration: Duration::from_secs_f64(arg(args, 3, "duration")?),
+        mode: args
+            .get(4)
+            .and_then(|m| load::Mode::parse(m))
+            .ok_or_else(|| usage("missing or bad mode"))?,
+    };
+    load::run(spec)
+}
+
+/// `micro <workload> <runtime> <quick|full>`
+fn micro(args: &[String]) -> io::Result<()> {
+    let name: String = arg(args, 0, "workload")?;
+    let quick = args.get(2).is_some_and(|q| q == "quick");
+    micro::run(&name, runtime_arg(args, 1)?, quick)
+}
+
+/// `hold <port> <n>`
+fn hold(args: &[String]) -> io::Result<()> {
+    pin_load_cpu()?;
+    load::hold(arg(args, 0, "port")?, arg(args, 1, "count")?)
+}
+
+/// Pin to the load CPU, or to CPU 0 on a single-CPU machine.
+fn pin_load_cpu() -> io::Result<()> {
+    proc::pin_to_cpu(LOAD_CPU % proc::cpus())
+}
+
+/// What the user asked for.
+#[derive(Debug)]
+struct Options {
+    workloads: Vec<&'static Workload>,
+    quick: bool,
+    runs: usize,
+}
+
+/// Parse the user's command line.
+fn parse_options(args: &[String]) -> io::Result<Options> {
+    let mut options = Options {
+        workloads: Vec::new(),
+        quick: false,
+        runs: 0,
+    };
+    let mut args = args.iter();
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--quick" => options.quick = true,
+            "--runs" => {
+                options.runs = args
+                    .next()
+                    .and_then(|n| n.parse().ok())
+                    .filter(|&n| n > 0)
+                    .ok_or_else(|| usage("--runs needs a positive number"))?;
+            }
+            "-h" | "--help" => return Err(usage("help")),
+            name => {
+                let w = WORKLOADS
+                    .iter()
+                    .find(|w| w.name == name)
+                    .ok_or_else(|| usage(&format!("unknown workload {name}")))?;
+                options.workloads.push(w);
+            }
+        }
+    }
+    if options.workloads.is_empty() {
+        options.workloads = WORKLOADS.iter().collect();
+    }
+    if options.runs == 0 {
+        options.runs = if options.quick { 1 } else { 5 };
+    }
+    Ok(options)
+}
+
+/// The benchmark proper: every selected workload on every runtime, `runs` times,
+/// runtimes interleaved within each round so slow drifts of the machine hit them all alike.
+fn bench(args: &[String]) -> io::Result<()> {
+    let options = parse_options(args)?;
+    let tcp_duration = if options.quick {
+        Duration::from_millis(200)
+    } else {
+        Duration::from_millis(1500)
+    };
+    let started = Instant::now();
+    let mut rows = Vec::new();
+    for workload in &options.workloads {
+        let first_row = rows.len();
+        rows.extend(workload.metrics.iter().map(|m| Row::new(workload.name, *m)));
+        for run in 0..options.runs {
+            for rt in Runtime::ALL {
+                if !workload.applies_to(rt) {
+                    continue;
+                }
+                eprint!(
+                    "\r{:<8} run {}/{} {:<9}",
+                    workload.name,
+                    run + 1,
+                    options.runs,
+                    rt.name()
+                );
+                let figures = workloads::run_once(workload, rt, tcp_duration, options.quick)?;
+                for row in &mut rows[first_row..] {
+                    if let Some(&(_, v)) = figures.iter().find(|(k, _)| k == row.metric.key) {
+                        row.samples[Runtime::ALL.iter().position(|&r| r == rt).unwrap_or(0)]
+                            .push(v);
+                    }
+                }
+            }
+        }
+    }
+    eprint!("\r{:<40}\r", "");
+    let info = RunInfo {
+        quick: options.quick,
+        runs: options.runs,
+        tcp_secs: tcp_duration.as_secs_f64(),
+        cpus: proc::cpus(),
+        wall_secs: started.elapsed().as_secs_f64(),
+    };
+    print!("{}", table::render(&rows));
+    println!("{}", legend(&info));
+    let path = target_dir()?.join("ember-bench.json");
+    std::fs::write(&path, table::to_json(&rows, &info))?;
+    println!("JSON: {}", path.display());
+    Ok(())
+}
+
+/// What the columns mean, printed under the table.
+fn legend(info: &RunInfo) -> String {
+    let ember = if Runtime::Ember.available() {
+        ""
+    } else {
+        "\nNOTE: built without ember (feature with-ember off): the ember column and ratios are empty."
+    };
+    format!(
+        "\nMedian of {runs} run(s); TCP runs {secs} s each; {cpus} CPUs; total {wall:.1} s.\n\
+         ember and tokio-ct: current-thread runtimes. tokio-mt: multi-thread runtime; every server\n\
+         and micro process is pinned to CPU 0, so it runs 1 worker + the block_on thread.\n\
+         smol: async-executor LocalExecutor + async_io::block_on. raw-mio: one mio loop, no\n\
+         executor (TCP only). Load generator: plain mio, its own process, pinned to CPU 1.\n\
+         wakeups use futures-channel mpsc (unbounded) for every runtime; yield uses each\n\
+         runtime's own yield_now. cpu_* = server utime+stime (getrusage) / trips (or MiB).\n\
+         Ratios are ember / reference; a target marked ok is met.{ember}",
+        runs = info.runs,
+        secs = info.tcp_secs,
+        cpus = info.cpus,
+        wall = info.wall_secs,
+    )
+}
+
+/// Cargo's target directory: $CARGO_TARGET_DIR, else the parent of the profile
+/// directory this binary lives in (target/release/ember-bench -> target).
+fn target_dir() -> io::Result<PathBuf> {
+    if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR") {
+        return Ok(PathBuf::from(dir));
+    }
+    let exe = std::env::current_exe()?;
+    exe.parent()
+        .and_then(|profile| profile.parent())
+        .map(PathBuf::from)
+        .ok_or_else(|| io::Error::other("cannot find the target directory"))
+}

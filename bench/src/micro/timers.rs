@@ -1,0 +1,119 @@
+//! timers: (1) N `timeout(1 s, ready)` created and awaited; (2) N sleeps of 1 s polled
+//! once (which inserts the timer) and dropped (which cancels it): insert + cancel;
+//! (3) N tasks each sleeping 1-50 ms (seeded), reporting how late each one woke.
+//!
+//! smol has no `timeout`; its idiom `fut.or(async { Timer::after(d).await; .. })` stands in.
+
+use std::future::{ready, Future};
+use std::hint::black_box;
+use std::io;
+use std::pin::pin;
+use std::time::{Duration, Instant};
+
+use async_executor::LocalExecutor;
+use async_io::Timer;
+use futures_lite::future::{poll_once, FutureExt};
+
+use super::{not_applicable, percentile, Metrics, XorShift};
+use crate::runtimes::{self, task_failed, Runtime};
+
+/// Timeouts and insert+cancel operations per run.
+const OPS: usize = 200_000;
+/// Firing sleeps per run.
+const SLEEPS: usize = 200_000;
+const SEC: Duration = Duration::from_secs(1);
+
+/// Run the workload on `rt`.
+pub(crate) fn run(rt: Runtime, _quick: bool) -> io::Result<Metrics> {
+    match rt {
+        #[cfg(feature = "with-ember")]
+        Runtime::Ember => runtimes::ember()?.block_on(all(
+            |i| ember::time::timeout(SEC, ready(i)),
+            ember::time::sleep,
+            |d| ember::spawn(fire_one(d, ember::time::sleep)),
+            Result::ok,
+        )),
+        Runtime::TokioCt | Runtime::TokioMt => {
+            let tokio_rt = if rt == Runtime::TokioCt {
+                runtimes::tokio_ct()?
+            } else {
+                runtimes::tokio_mt()?
+            };
+            tokio_rt.block_on(all(
+                |i| tokio::time::timeout(SEC, ready(i)),
+                tokio::time::sleep,
+                |d| tokio::spawn(fire_one(d, tokio::time::sleep)),
+                Result::ok,
+            ))
+        }
+        Runtime::Smol => {
+            let ex = LocalExecutor::new();
+            async_io::block_on(ex.run(all(
+                |i| {
+                    // Create the timer eagerly, as tokio's `timeout` computes its deadline.
+                    let timer = Timer::after(SEC);
+                    ready(Some(i)).or(async move {
+                        timer.await;
+                        None
+                    })
+                },
+                Timer::after,
+                |d| ex.spawn(fire_one(d, Timer::after)),
+                Some,
+            )))
+        }
+        _ => Err(not_applicable(rt)),
+    }
+}
+
+/// The three measurements, in order.
+async fn all<T, S, H>(
+    timeout_ready: impl Fn(u64) -> T,
+    sleep: impl Fn(Duration) -> S,
+    spawn_fire: impl Fn(Duration) -> H,
+    late_ns: impl Fn(H::Output) -> Option<u64>,
+) -> io::Result<Metrics>
+where
+    T: Future,
+    S: Future,
+    H: Future,
+{
+    let start = Instant::now();
+    for i in 0..OPS as u64 {
+        black_box(timeout_ready(i).await);
+    }
+    let timeout_ns = start.elapsed().as_nanos() as f64 / OPS as f64;
+
+    let start = Instant::now();
+    for _ in 0..OPS {
+        let mut sleep = pin!(sleep(SEC));
+        black_box(poll_once(sleep.as_mut()).await.is_some());
+    }
+    let insert_cancel_ns = start.elapsed().as_nanos() as f64 / OPS as f64;
+
+    let mut rng = XorShift::new(0x5eed);
+    let handles: Vec<H> = (0..SLEEPS)
+        .map(|_| spawn_fire(Duration::from_millis(1 + rng.next_u64() % 50)))
+        .collect();
+    let mut lateness = Vec::with_capacity(SLEEPS);
+    for handle in handles {
+        lateness.push(late_ns(handle.await).ok_or_else(|| task_failed("sleeping"))?);
+    }
+    lateness.sort_unstable();
+    let ms = |ns: u64| ns as f64 / 1e6;
+    Ok(vec![
+        ("timeout_ready_ns", timeout_ns),
+        ("insert_cancel_ns", insert_cancel_ns),
+        ("late_p50_ms", ms(percentile(&lateness, 0.50))),
+        ("late_p99_ms", ms(percentile(&lateness, 0.99))),
+        ("late_max_ms", ms(percentile(&lateness, 1.0))),
+    ])
+}
+
+/// Sleep for `d` and return how many nanoseconds after the deadline the task resumed.
+async fn fire_one<S: Future>(d: Duration, sleep: impl Fn(Duration) -> S) -> u64 {
+    let deadline = Instant::now() + d;
+    sleep(d).await;
+    let late = Instant::now().saturating_duration_since(deadline);
+    u64::try_from(late.as_nanos()).unwrap_or(u64::MAX)
+}

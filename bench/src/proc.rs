@@ -1,0 +1,66 @@
+//! Process facts the harness needs from the OS: pinning to a CPU, the CPU time a
+//! process has used, and its resident set size. Linux only (sched_setaffinity,
+//! getrusage, /proc/self/statm).
+
+use std::io;
+use std::time::Duration;
+
+/// Pin the calling thread (and every thread it creates afterwards) to `cpu`.
+/// Pinning happens before any runtime starts, so worker threads inherit the mask.
+///
+/// # Errors
+/// Fails when the CPU does not exist or the kernel refuses the mask.
+pub(crate) fn pin_to_cpu(cpu: usize) -> io::Result<()> {
+    // SAFETY: cpu_set_t is a plain bit array for which all-zero is a valid (empty) value.
+    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    // SAFETY: CPU_SET writes one bit of `set`, which we own; `cpu` is bounds-checked by the
+    // libc crate's implementation (it indexes a fixed-size array and panics when out of range).
+    unsafe { libc::CPU_SET(cpu, &mut set) };
+    // SAFETY: pid 0 means the calling thread; the pointer and size describe `set`, which
+    // lives for the whole call.
+    let rc = unsafe { libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// User + system CPU time used so far by every thread of this process.
+///
+/// # Errors
+/// Fails only if getrusage does (it cannot with RUSAGE_SELF and a valid pointer).
+pub(crate) fn cpu_time() -> io::Result<Duration> {
+    // SAFETY: rusage is plain old data; all-zero is a valid value that getrusage overwrites.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: RUSAGE_SELF is a valid `who`, and `usage` is a valid, writable rusage.
+    let rc = unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
+    if rc != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let micros = |t: libc::timeval| t.tv_sec as u64 * 1_000_000 + t.tv_usec as u64;
+    Ok(Duration::from_micros(
+        micros(usage.ru_utime) + micros(usage.ru_stime),
+    ))
+}
+
+/// Resident set size of this process in bytes (second field of /proc/self/statm).
+///
+/// # Errors
+/// Fails when /proc is not mounted or its format is unexpected.
+pub(crate) fn rss_bytes() -> io::Result<u64> {
+    let statm = std::fs::read_to_string("/proc/self/statm")?;
+    let pages: u64 = statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|f| f.parse().ok())
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "unexpected /proc/self/statm"))?;
+    // SAFETY: sysconf has no preconditions; _SC_PAGESIZE is always supported on Linux.
+    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    Ok(pages * u64::try_from(page).unwrap_or(4096))
+}
+
+/// Number of CPUs online, for the report (at least 1).
+pub(crate) fn cpus() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}

@@ -1,0 +1,30 @@
+//! The tokio echo server, shared by the current-thread and multi-thread runtimes.
+
+use std::io;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+use super::BUF_SIZE;
+
+/// Accept connections forever, one spawned task each.
+pub(super) async fn serve(listener: std::net::TcpListener) -> io::Result<()> {
+    let listener = TcpListener::from_std(listener)?;
+    loop {
+        let (stream, _) = listener.accept().await?;
+        stream.set_nodelay(true)?;
+        tokio::spawn(echo(stream));
+    }
+}
+
+/// Echo until the peer closes; errors just end the connection.
+async fn echo(mut stream: TcpStream) -> io::Result<()> {
+    let mut buf = vec![0_u8; BUF_SIZE];
+    loop {
+        let n = stream.read(&mut buf).await?;
+        if n == 0 {
+            return Ok(());
+        }
+        stream.write_all(&buf[..n]).await?;
+    }
+}

@@ -1,0 +1,72 @@
+//! ember's I/O types: [`Async<T>`], TCP sockets and signal streams.
+//!
+//! This crate owns everything between a file descriptor and a `Future`: it
+//! puts descriptors in non-blocking mode, registers them with the current
+//! [`ember_reactor`] and turns "would block" into "wait for readiness, then
+//! try again". The reactor knows nothing of sockets; this crate knows nothing
+//! of tasks or scheduling.
+//!
+//! # How it works
+//!
+//! [`Async<T>`] wraps any `T: AsFd`. [`Async::new`] sets `O_NONBLOCK` on the
+//! descriptor and registers it with the reactor of the current thread
+//! (`ember_reactor::Handle::current()`) for both directions. The reactor is
+//! edge-triggered: it records per-direction readiness bits when the OS reports
+//! an event, and wakes the reader's and the writer's wakers independently.
+//!
+//! An I/O operation first waits until its direction is marked ready, then
+//! runs the non-blocking system call. When the call fails with
+//! [`io::ErrorKind::WouldBlock`](std::io::ErrorKind::WouldBlock), the
+//! readiness the call was attempted under is cleared and the operation waits
+//! for the next event; any other result, success or error, is returned to the
+//! caller. Every readiness check also spends one unit of the task's
+//! cooperative budget (`ember_reactor::coop`), so a task that always finds its
+//! sockets ready still yields to the others now and then.
+//!
+//! [`net::TcpStream`] and [`net::TcpListener`] are built on `Async` with the
+//! names and behaviour of tokio's types, and implement the futures-io
+//! [`AsyncRead`](futures_io::AsyncRead) and
+//! [`AsyncWrite`](futures_io::AsyncWrite) traits. [`signal::Signals`] is a
+//! stream of the Unix signals delivered to the process, fed by the reactor's
+//! signal self-pipe.
+//!
+//! # Runtime context
+//!
+//! Constructors that register a descriptor (`Async::new`, `TcpStream::connect`,
+//! `TcpListener::bind`, `Signals::new`, ...) must run on a thread that has
+//! entered a reactor: inside `ember::block_on`, a `Runtime` or
+//! `#[ember::main]`. Elsewhere they panic, as tokio's do.
+//!
+//! # Examples
+//!
+//! An echo round trip over loopback (the hidden lines build a minimal
+//! reactor-driven `block_on`; with the `ember` facade you would use
+//! `ember::block_on`):
+//!
+//! ```
+//! # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/util/block_on.rs"));
+//! use ember_io::net::{TcpListener, TcpStream};
+//! use futures_util::io::{AsyncReadExt, AsyncWriteExt};
+//!
+//! # fn main() -> std::io::Result<()> {
+//! block_on(async {
+//!     let listener = TcpListener::bind("127.0.0.1:0").await?;
+//!     let mut client = TcpStream::connect(listener.local_addr()?).await?;
+//!     let (mut server, _peer) = listener.accept().await?;
+//!
+//!     client.write_all(b"ping").await?;
+//!     let mut buf = [0; 4];
+//!     server.read_exact(&mut buf).await?;
+//!     assert_eq!(&buf, b"ping");
+//!     Ok(())
+//! })
+//! # }
+//! ```
+#![forbid(unsafe_code)]
+#![cfg(unix)]
+
+mod async_fd;
+pub mod net;
+pub mod signal;
+
+pub use async_fd::Async;

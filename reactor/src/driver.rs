@@ -1,0 +1,363 @@
+//! The owned half of the reactor: [`Driver`] polls the OS, dispatches
+//! readiness and signals, and fires timers.
+//!
+//! # Ground rules
+//!
+//! The driver is owned by one thread (the runtime's), which alone calls
+//! [`Driver::turn`]. A turn computes its timeout, marks the driver asleep (see
+//! [`crate::unpark`]), polls, and then dispatches the whole event batch under
+//! a single lock of the source slab, collecting wakers into a reused buffer
+//! and waking them only after the lock is released. Then it drains the
+//! signal pipe and fires due timers. Stale events (a token whose generation no
+//! longer matches its slot) are dropped.
+
+use std::fmt;
+use std::io;
+use std::sync::Arc;
+use std::task::Waker;
+use std::time::Duration;
+
+use crate::handle::{Handle, Inner};
+use crate::ready::Ready;
+use crate::signal::SignalReceiver;
+use crate::token;
+use crate::unpark::Unparker;
+
+/// Events fetched per poll.
+const EVENTS_CAPACITY: usize = 1024;
+
+/// The reactor: owns the OS poller, the event buffer and the timer driver.
+///
+/// Turn it with [`turn`](Driver::turn) from the thread that owns it; share
+/// its [`Handle`] with everyone else.
+///
+/// Dropping the driver shuts the reactor down: registered sources are woken
+/// and their `poll_ready` fails from then on, signal handlers are removed.
+///
+/// # Examples
+///
+/// ```
+/// # fn main() -> std::io::Result<()> {
+/// use std::time::Duration;
+/// let mut driver = ember_reactor::Driver::new(ember_timer::Clock::real())?;
+/// driver.turn(Some(Duration::ZERO))?; // poll without blocking
+/// # Ok(())
+/// # }
+/// ```
+pub struct Driver {
+    poll: mio::Poll,
+    events: mio::Events,
+    timer: ember_timer::Driver,
+    clock: ember_timer::Clock,
+    signals: SignalReceiver,
+    /// Wakers collected under locks, woken after; kept to reuse its allocation.
+    wake: Vec<Waker>,
+    handle: Handle,
+}
+
+impl Driver {
+    /// Create a reactor whose timer reads `clock`.
+    ///
+    /// # Errors
+    ///
+    /// If the OS poller, its waker or the signal pipe cannot be created.
+    pub fn new(clock: ember_timer::Clock) -> io::Result<Driver> {
+        let poll = mio::Poll::new()?;
+        let registry = poll.registry().try_clone()?;
+        let unpark = Unparker::new(poll.registry())?;
+        let (signals, signal_shared) = SignalReceiver::new(poll.registry())?;
+        let timer = ember_timer::Driver::new(clock.clone());
+        let inner = Inner::new(
+            registry,
+            unpark,
+            timer.handle().clone(),
+            Arc::new(signal_shared),
+        );
+        Ok(Driver {
+            poll,
+            events: mio::Events::with_capacity(EVENTS_CAPACITY),
+            timer,
+            clock,
+            signals,
+            wake: Vec::new(),
+            handle: Handle {
+                inner: Arc::new(inner),
+            },
+        })
+    }
+
+    /// The shared handle of this reactor.
+    pub fn handle(&self) -> &Handle {
+        &self.handle
+    }
+
+    /// One turn: poll for at most `min(max_wait, time until the next timer
+    /// deadline)` (`None` = no cap; zero if [`Handle::unpark`] was called since
+    /// the last turn), dispatch readiness per direction, dispatch signals, then
+    /// fire due timers.
+    ///
+    /// With a paused clock, a turn that would block (`max_wait` is not
+    /// `Some(ZERO)`) while a timer is pending first polls without blocking; if
+    /// that finds no event and nothing unparked the driver, the clock is
+    /// advanced to the next deadline (capped by `max_wait`) instead of
+    /// sleeping, so tests of long timeouts finish at once.
+    ///
+    /// # Errors
+    ///
+    /// The OS error of the poll, except `EINTR`, which ends the turn early
+    /// with `Ok`.
+    pub fn turn(&mut self, max_wait: Option<Duration>) -> io::Result<()> {
+        let until_timer = self
+            .timer
+            .next_deadline()
+            .map(|deadline| deadline.saturating_duration_since(self.clock.now()));
+        let wait = match (max_wait, until_timer) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, None) => a,
+            (None, b) => b,
+        };
+        let polled = match wait {
+            Some(Duration::ZERO) => {
+                // The caller re-checks its queues after every turn, so a
+                // pending notification is served by this turn.
+                self.unparker().take_notified();
+                self.poll_and_dispatch(Some(Duration::ZERO))
+            }
+            Some(advance) if self.clock.is_paused() && until_timer.is_some() => {
+                match self.poll_and_dispatch(Some(Duration::ZERO)) {
+                    Ok(0) if !self.unparker().take_notified() => {
+                        self.clock.advance(advance);
+                        Ok(0)
+                    }
+                    other => other,
+                }
+            }
+            _ => {
+                let timeout = if self.unparker().begin_sleep() {
+                    wait
+                } else {
+                    Some(Duration::ZERO)
+                };
+                let polled = self.poll_and_dispatch(timeout);
+                self.unparker().end_sleep();
+                polled
+            }
+        };
+        match polled {
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+        self.timer.process();
+        Ok(())
+    }
+
+    fn unparker(&self) -> &Unparker {
+        &self.handle.inner.unpark
+    }
+
+    /// Poll once and dispatch the batch. Returns how many events were for
+    /// sources or signals (not counting the unpark waker).
+    fn poll_and_dispatch(&mut self, timeout: Option<Duration>) -> io::Result<usize> {
+        self.poll.poll(&mut self.events, timeout)?;
+        let mut dispatched = 0;
+        let mut signalled = false;
+        let mut sources = None;
+        for event in self.events.iter() {
+            match event.token() {
+                token::WAKER => {}
+                token::SIGNAL => {
+                    signalled = true;
+                    dispatched += 1;
+                }
+                token => {
+                    dispatched += 1;
+                    let sources = sources.get_or_insert_with(|| self.handle.inner.lock_sources());
+                    match sources.slab.get(token::slot(token)) {
+                        // Same slot *and* generation: this event is for this source.
+                        Some(io) if io.token() == token => {
+                            io.set_readiness(Ready::from_mio(event), &mut self.wake);
+                        }
+                        // Stale: the source was dropped, maybe its slot reused.
+                        _ => {}
+                    }
+                }
+            }
+        }
+        drop(sources);
+        if signalled {
+            self.signals
+                .dispatch(&self.handle.inner.signals, &mut self.wake);
+        }
+        for waker in self.wake.drain(..) {
+            waker.wake();
+        }
+        Ok(dispatched)
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let mut wake = std::mem::take(&mut self.wake);
+        self.handle.inner.shutdown_sources(&mut wake);
+        // Before the pipe's read end (a field of `self`) closes.
+        self.handle.inner.signals.shutdown();
+        for waker in wake {
+            waker.wake();
+        }
+    }
+}
+
+impl fmt::Debug for Driver {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Driver")
+            .field("handle", &self.handle)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Direction;
+    use std::io::Write;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::mpsc;
+    use std::task::{Context, Wake};
+    use std::thread;
+
+    struct CountingWaker(AtomicUsize);
+    impl Wake for CountingWaker {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+    fn counting() -> (Arc<CountingWaker>, Waker) {
+        let counter = Arc::new(CountingWaker(AtomicUsize::new(0)));
+        (counter.clone(), Waker::from(counter))
+    }
+
+    #[test]
+    fn stale_token_does_not_wake_the_slots_new_owner() -> io::Result<()> {
+        let mut driver = Driver::new(ember_timer::Clock::real())?;
+        let handle = driver.handle().clone();
+
+        // Source A: registered, then deregistered and dropped; its slot is free.
+        let (mut a, _a_peer) = mio::net::UnixStream::pair()?;
+        let reg_a = handle.register(&mut a, mio::Interest::READABLE)?;
+        let stale = reg_a.token();
+        reg_a.deregister(&mut a)?;
+        drop(reg_a);
+        drop(a);
+
+        // Source B reuses A's slot with a new generation.
+        let (mut b, mut b_peer) = mio::net::UnixStream::pair()?;
+        let reg_b = handle.register(&mut b, mio::Interest::READABLE)?;
+        assert_eq!(token::slot(reg_b.token()), token::slot(stale));
+        assert_ne!(reg_b.token(), stale);
+
+        let (counter, waker) = counting();
+        let mut cx = Context::from_waker(&waker);
+        assert!(reg_b.poll_ready(&mut cx, Direction::Read).is_pending());
+
+        // A raw fd registered under A's stale token becomes readable.
+        let (mut raw, mut raw_peer) = mio::net::UnixStream::pair()?;
+        handle
+            .inner
+            .registry
+            .register(&mut raw, stale, mio::Interest::READABLE)?;
+        raw_peer.write_all(b"x")?;
+        // Only the stale event is pending, so this turn returns with exactly it.
+        driver.turn(None)?;
+        assert_eq!(counter.0.load(Ordering::SeqCst), 0, "stale event woke B");
+        assert!(
+            reg_b.poll_ready(&mut cx, Direction::Read).is_pending(),
+            "stale event marked B ready"
+        );
+
+        // Control: B's own event does wake it.
+        b_peer.write_all(b"y")?;
+        driver.turn(None)?;
+        assert_eq!(counter.0.load(Ordering::SeqCst), 1);
+        assert!(reg_b.poll_ready(&mut cx, Direction::Read).is_ready());
+
+        handle.inner.registry.deregister(&mut raw)?;
+        reg_b.deregister(&mut b)?;
+        Ok(())
+    }
+
+    #[test]
+    fn unpark_interrupts_a_blocking_turn() -> io::Result<()> {
+        let mut driver = Driver::new(ember_timer::Clock::real())?;
+        let handle = driver.handle().clone();
+
+        // Watchdog: if the unpark is lost, it wakes the driver through a pipe
+        // and records that it had to, so the test fails instead of hanging.
+        let (mut alarm, mut alarm_peer) = mio::net::UnixStream::pair()?;
+        let alarm_reg = handle.register(&mut alarm, mio::Interest::READABLE)?;
+        let fired = Arc::new(AtomicBool::new(false));
+        let (done_tx, done_rx) = mpsc::channel::<()>();
+        let watchdog = {
+            let fired = fired.clone();
+            thread::spawn(move || {
+                if let Err(mpsc::RecvTimeoutError::Timeout) =
+                    done_rx.recv_timeout(Duration::from_secs(30))
+                {
+                    fired.store(true, Ordering::SeqCst);
+                    let _ = alarm_peer.write_all(b"!");
+                }
+            })
+        };
+
+        let unparker = {
+            let handle = handle.clone();
+            thread::spawn(move || {
+                while !handle.inner.unpark.is_asleep() {
+                    thread::yield_now();
+                }
+                handle.unpark();
+            })
+        };
+        driver.turn(None)?;
+        let _ = done_tx.send(());
+        assert!(
+            !fired.load(Ordering::SeqCst),
+            "unpark did not interrupt the poll"
+        );
+        unparker.join().expect("unparker thread panicked");
+        watchdog.join().expect("watchdog thread panicked");
+        alarm_reg.deregister(&mut alarm)?;
+        Ok(())
+    }
+
+    #[test]
+    fn dropping_the_driver_wakes_waiters_and_fails_them() -> io::Result<()> {
+        let driver = Driver::new(ember_timer::Clock::real())?;
+        let handle = driver.handle().clone();
+        let (mut a, _b) = mio::net::UnixStream::pair()?;
+        let reg = handle.register(&mut a, mio::Interest::READABLE)?;
+        let (counter, waker) = counting();
+        let mut cx = Context::from_waker(&waker);
+        assert!(reg.poll_ready(&mut cx, Direction::Read).is_pending());
+        drop(driver);
+        assert_eq!(counter.0.load(Ordering::SeqCst), 1);
+        match reg.poll_ready(&mut cx, Direction::Read) {
+            std::task::Poll::Ready(Err(_)) => {}
+            other => panic!("expected a shutdown error, got {other:?}"),
+        }
+        assert!(handle.register(&mut a, mio::Interest::READABLE).is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn dropping_a_registration_frees_its_slot() -> io::Result<()> {
+        let driver = Driver::new(ember_timer::Clock::real())?;
+        let (mut a, _b) = mio::net::UnixStream::pair()?;
+        let reg = driver.handle().register(&mut a, mio::Interest::READABLE)?;
+        assert_eq!(driver.handle().inner.lock_sources().slab.len(), 1);
+        reg.deregister(&mut a)?;
+        drop(reg);
+        assert_eq!(driver.handle().inner.lock_sources().slab.len(), 0);
+        Ok(())
+    }
+}

@@ -1,0 +1,135 @@
+//! Every libc call the reactor makes, in one place.
+//!
+//! The rest of the crate never calls libc directly: it goes through the small
+//! functions here, each of which wraps exactly one system call and argues, in a
+//! `// SAFETY:` comment, why the call is sound. Two of them
+//! (`write_signal_byte` and the errno accessors it uses) run inside a signal
+//! handler and therefore only do async-signal-safe work: no allocation, no
+//! locks, no panics.
+
+use std::io;
+use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
+
+/// Put `fd` into non-blocking mode (`O_NONBLOCK`), keeping its other status flags.
+///
+/// Sources handed to the reactor must be non-blocking: readiness is
+/// edge-triggered and I/O is retried until it reports `WouldBlock`.
+///
+/// # Errors
+///
+/// Returns the OS error if `fcntl(F_GETFL)` or `fcntl(F_SETFL)` fails.
+///
+/// # Examples
+///
+/// ```
+/// use std::os::fd::AsFd;
+/// # fn main() -> std::io::Result<()> {
+/// let (a, _b) = std::os::unix::net::UnixStream::pair()?;
+/// ember_reactor::sys::set_nonblocking(a.as_fd())?;
+/// # Ok(())
+/// # }
+/// ```
+pub fn set_nonblocking(fd: BorrowedFd<'_>) -> io::Result<()> {
+    let raw = fd.as_raw_fd();
+    // SAFETY: `raw` comes from a `BorrowedFd`, so it is an open descriptor for the
+    // whole call; F_GETFL takes no pointer argument and only reads kernel state.
+    let flags = unsafe { libc::fcntl(raw, libc::F_GETFL) };
+    if flags == -1 {
+        return Err(io::Error::last_os_error());
+    }
+    if flags & libc::O_NONBLOCK != 0 {
+        return Ok(());
+    }
+    // SAFETY: as above, `raw` is open for the duration of the borrow; F_SETFL takes
+    // an integer flag argument and no memory is passed to the kernel.
+    let rc = unsafe { libc::fcntl(raw, libc::F_SETFL, flags | libc::O_NONBLOCK) };
+    if rc == -1 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// Write one byte to `fd`, from a signal handler, leaving `errno` as it was.
+///
+/// Errors are ignored on purpose: a full pipe (`EAGAIN`) means the reactor
+/// already has unread bytes and will wake anyway; a repeated delivery of the
+/// same signal is then coalesced, which the signal module documents.
+pub(crate) fn write_signal_byte(fd: RawFd, byte: u8) {
+    let saved = errno();
+    // SAFETY: `write` is async-signal-safe. `fd` is the write end of the
+    // reactor's self-pipe, which the action owning this call keeps open (it holds
+    // an `Arc` of the pipe), and `&byte` is a valid one-byte buffer that lives for
+    // the whole call.
+    unsafe {
+        libc::write(fd, (&byte as *const u8).cast(), 1);
+    }
+    set_errno(saved);
+}
+
+#[cfg(any(target_os = "linux", target_os = "android", target_os = "emscripten"))]
+fn errno_location() -> *mut libc::c_int {
+    // SAFETY: `__errno_location` has no preconditions; it returns the address of
+    // the calling thread's errno, valid for the thread's lifetime.
+    unsafe { libc::__errno_location() }
+}
+
+#[cfg(any(
+    target_os = "macos",
+    target_os = "ios",
+    target_os = "tvos",
+    target_os = "watchos",
+    target_os = "freebsd",
+    target_os = "dragonfly"
+))]
+fn errno_location() -> *mut libc::c_int {
+    // SAFETY: `__error` has no preconditions; it returns the address of the
+    // calling thread's errno, valid for the thread's lifetime.
+    unsafe { libc::__error() }
+}
+
+#[cfg(any(target_os = "openbsd", target_os = "netbsd"))]
+fn errno_location() -> *mut libc::c_int {
+    // SAFETY: `__errno` has no preconditions; it returns the address of the
+    // calling thread's errno, valid for the thread's lifetime.
+    unsafe { libc::__errno() }
+}
+
+/// The calling thread's `errno` (async-signal-safe).
+fn errno() -> libc::c_int {
+    // SAFETY: `errno_location` returns a valid, aligned pointer to this thread's
+    // errno, and only this thread accesses it.
+    unsafe { *errno_location() }
+}
+
+/// Set the calling thread's `errno` (async-signal-safe).
+fn set_errno(value: libc::c_int) {
+    // SAFETY: as in `errno`: the pointer is valid, aligned and thread-local.
+    unsafe { *errno_location() = value }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::fd::AsFd;
+
+    #[test]
+    fn set_nonblocking_makes_reads_would_block() -> io::Result<()> {
+        use std::io::Read;
+        let (mut a, _b) = std::os::unix::net::UnixStream::pair()?;
+        set_nonblocking(a.as_fd())?;
+        // Idempotent.
+        set_nonblocking(a.as_fd())?;
+        let mut buf = [0u8; 4];
+        let err = a.read(&mut buf).expect_err("no data was written");
+        assert_eq!(err.kind(), io::ErrorKind::WouldBlock);
+        Ok(())
+    }
+
+    #[test]
+    fn errno_is_restored_after_signal_byte_write() {
+        set_errno(libc::EINTR);
+        // An invalid fd makes write fail with EBADF internally.
+        write_signal_byte(-1, 7);
+        assert_eq!(errno(), libc::EINTR);
+    }
+}

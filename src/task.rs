@@ -1,0 +1,69 @@
+//! Tasks: spawning, joining, cancelling and yielding.
+//!
+//! A task is a future the runtime polls on its own. [`spawn`] takes `Send`
+//! futures, [`spawn_local`] takes futures that must stay on this thread.
+//! Both return a [`JoinHandle`]: await it for the output, drop it to detach
+//! the task, or [`JoinHandle::abort`] it. A panic inside a task is caught and
+//! comes back as a [`JoinError`]; it never takes the runtime down.
+
+pub use ember_executor::task::{yield_now, AbortHandle, JoinError, JoinHandle};
+
+use crate::coop::Budgeted;
+use crate::runtime::Handle;
+use std::future::Future;
+
+/// Spawns a `Send` future onto the current runtime.
+///
+/// # Panics
+///
+/// Outside a runtime: start one with [`crate::block_on`],
+/// [`crate::Runtime::block_on`] or `#[ember::main]`, or enter one with
+/// [`crate::runtime::Handle::enter`].
+///
+/// # Examples
+///
+/// ```
+/// ember::block_on(async {
+///     let handle = ember::spawn(async { "done" });
+///     assert_eq!(handle.await.unwrap(), "done");
+/// });
+/// ```
+#[track_caller]
+pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    Handle::with_current(|handle| handle.spawn(future))
+}
+
+/// Spawns a future that is not `Send` onto the current thread's runtime.
+///
+/// The task runs on this thread only, so it may hold `Rc`s and `RefCell`s
+/// across `.await`s.
+///
+/// # Panics
+///
+/// Outside [`crate::Runtime::block_on`] (or [`crate::block_on`],
+/// `#[ember::main]`) on this thread.
+///
+/// # Examples
+///
+/// ```
+/// use std::rc::Rc;
+///
+/// ember::block_on(async {
+///     let shared = Rc::new(5);
+///     let local = Rc::clone(&shared);
+///     let handle = ember::spawn_local(async move { *local + 1 });
+///     assert_eq!(handle.await.unwrap(), 6);
+/// });
+/// ```
+#[track_caller]
+pub fn spawn_local<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    ember_executor::spawn_local(Budgeted::new(future))
+}

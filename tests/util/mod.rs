@@ -1,0 +1,69 @@
+//! Helpers shared by the integration tests: a watchdog that bounds each test
+//! in time, seeded random bytes, and the example echo server.
+
+#![allow(dead_code, unreachable_pub)]
+
+use std::sync::mpsc;
+use std::thread;
+use std::time::Duration;
+
+/// Aborts the whole test process if the guard is still alive after `limit`:
+/// a hung test fails loudly instead of stalling CI. Dropping the guard
+/// (test finished, or panicked) disarms it.
+#[must_use]
+pub struct Watchdog {
+    _disarm: mpsc::Sender<()>,
+}
+
+#[track_caller]
+pub fn watchdog(limit: Duration) -> Watchdog {
+    let (tx, rx) = mpsc::channel::<()>();
+    let location = std::panic::Location::caller().to_string();
+    thread::spawn(move || {
+        if let Err(mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(limit) {
+            eprintln!("test at {location} exceeded its {limit:?} bound; aborting");
+            std::process::abort();
+        }
+    });
+    Watchdog { _disarm: tx }
+}
+
+/// `len` pseudo-random bytes from a seeded xorshift: reproducible, and
+/// unlike a repeating pattern, a misordered chunk cannot compare equal.
+pub fn random_bytes(seed: u64, len: usize) -> Vec<u8> {
+    let mut state = seed | 1;
+    let mut out = Vec::with_capacity(len + 8);
+    while out.len() < len {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        out.extend_from_slice(&state.to_le_bytes());
+    }
+    out.truncate(len);
+    out
+}
+
+/// A seeded xorshift for random test inputs.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed | 1)
+    }
+
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
+
+/// Counts its own drops, to prove every task is dropped exactly once.
+pub struct DropCounter(pub std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+impl Drop for DropCounter {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}

@@ -1,0 +1,345 @@
+//! The timer [`Driver`] (owned by the reactor, fires due entries) and its
+//! shared [`Handle`] (registers entries from any thread), plus the
+//! thread-local "current handle" that [`Handle::enter`] sets.
+//!
+//! # Ground rules
+//!
+//! - One `Shared` per driver: the clock, the start instant (tick 0) and the
+//!   wheel behind a `Mutex`. `Handle` is an `Arc` of it and is `Send + Sync`;
+//!   `Sleep`s hold a `Handle` once registered, so they may be polled, reset
+//!   and dropped on any thread.
+//! - Only [`Driver::process`] advances the wheel. It reads the clock, fires
+//!   under the lock, and wakes the collected wakers after unlocking, reusing
+//!   one buffer so firing allocates nothing.
+//! - The lock is held only for O(1) wheel operations (and `process`); no
+//!   waker is woken or dropped while it is held.
+
+use std::cell::RefCell;
+use std::fmt;
+use std::marker::PhantomData;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::Waker;
+use std::time::Duration;
+
+use crate::clock::Clock;
+use crate::instant::{saturating_add_std, Instant};
+use crate::wheel::{Wheel, MAX_TICK};
+
+const NO_TIMER: &str = "there is no ember timer running: call this from inside ember::block_on, a Runtime or #[ember::main]";
+
+thread_local! {
+    static CURRENT: RefCell<Option<Handle>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` on the current thread's handle without cloning it, or returns
+/// `None` outside a timer context.
+pub(crate) fn with_current<R>(f: impl FnOnce(&Handle) -> R) -> Option<R> {
+    CURRENT
+        .try_with(|current| current.borrow().as_ref().map(f))
+        .ok()
+        .flatten()
+}
+
+/// State shared by a driver and all its handles.
+struct Shared {
+    clock: Clock,
+    /// The instant of tick 0.
+    start: std::time::Instant,
+    wheel: Mutex<Wheel>,
+}
+
+/// The timer driver: owns the wheel's turning. The reactor holds one, asks
+/// it for [`next_deadline`](Driver::next_deadline) to bound its poll, and
+/// calls [`process`](Driver::process) after every poll.
+///
+/// # Examples
+///
+/// ```
+/// use ember_timer::{sleep, Clock, Driver};
+/// use std::future::Future;
+/// use std::pin::pin;
+/// use std::task::{Context, Waker};
+/// use std::time::Duration;
+///
+/// let mut driver = Driver::new(Clock::paused());
+/// let _guard = driver.handle().enter();
+///
+/// let mut sleep = pin!(sleep(Duration::from_secs(30)));
+/// # struct Noop;
+/// # impl std::task::Wake for Noop { fn wake(self: std::sync::Arc<Self>) {} }
+/// # let noop = Waker::from(std::sync::Arc::new(Noop));
+/// let mut cx = Context::from_waker(&noop);
+/// assert!(sleep.as_mut().poll(&mut cx).is_pending());
+///
+/// let deadline = driver.next_deadline().unwrap();
+/// driver.handle().clock().advance(Duration::from_secs(30));
+/// assert!(driver.handle().clock().now() >= deadline);
+/// assert_eq!(driver.process(), 1);
+/// assert!(sleep.as_mut().poll(&mut cx).is_ready());
+/// ```
+pub struct Driver {
+    handle: Handle,
+    /// Wakers collected under the lock, woken after it; kept to reuse its
+    /// allocation.
+    wakers: Vec<Waker>,
+}
+
+impl Driver {
+    /// A driver whose wheel starts (tick 0) at `clock`'s current time.
+    pub fn new(clock: Clock) -> Driver {
+        let start = clock.now().into_std();
+        Driver {
+            handle: Handle {
+                shared: Arc::new(Shared {
+                    clock,
+                    start,
+                    wheel: Mutex::new(Wheel::new()),
+                }),
+            },
+            wakers: Vec::new(),
+        }
+    }
+
+    /// The handle that registers timers on this driver.
+    pub fn handle(&self) -> &Handle {
+        &self.handle
+    }
+
+    /// When [`process`](Driver::process) will next have work: the due time
+    /// of the earliest pending entry, rounded up to its 1 ms tick, or an
+    /// instant at or before it when that entry still sits in a coarse slot
+    /// of the wheel (processing at that instant moves the entry closer and
+    /// the next call is more precise). An instant in the past means "now".
+    /// `None` if no entries are pending, not counting those so far away
+    /// (over ~146 million years, e.g. `sleep(Duration::MAX)`) that they never
+    /// fire.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        let tick = self.handle.lock().next_expiration_tick()?;
+        Some(self.handle.shared.tick_to_instant(tick))
+    }
+
+    /// Fires every entry due at the clock's current time and wakes their
+    /// wakers after releasing the wheel's lock. Returns how many fired.
+    pub fn process(&mut self) -> usize {
+        let now = self.handle.shared.now_tick(self.handle.clock().now());
+        let fired = self.handle.lock().process(now, &mut self.wakers);
+        for waker in self.wakers.drain(..) {
+            waker.wake();
+        }
+        fired
+    }
+}
+
+impl fmt::Debug for Driver {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Driver")
+            .field("handle", &self.handle)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A shared reference to a timer [`Driver`]: `Clone + Send + Sync`. Timers
+/// register through it; [`Handle::enter`] makes it the current thread's
+/// timer, which [`sleep`](crate::sleep), [`Instant::now`] and friends use.
+#[derive(Clone)]
+pub struct Handle {
+    shared: Arc<Shared>,
+}
+
+impl Handle {
+    /// The clock this timer reads.
+    pub fn clock(&self) -> &Clock {
+        &self.shared.clock
+    }
+
+    /// The current thread's timer handle.
+    ///
+    /// # Panics
+    ///
+    /// Outside a timer context (no [`Handle::enter`] guard alive on this
+    /// thread), with "there is no ember timer running: call this from inside
+    /// ember::block_on, a Runtime or `#[ember::main]`".
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ember_timer::{Clock, Driver, Handle};
+    ///
+    /// let driver = Driver::new(Clock::real());
+    /// let _guard = driver.handle().enter();
+    /// assert!(!Handle::current().clock().is_paused());
+    /// ```
+    #[track_caller]
+    pub fn current() -> Handle {
+        match Handle::try_current() {
+            Some(handle) => handle,
+            None => panic!("{}", NO_TIMER),
+        }
+    }
+
+    /// The current thread's timer handle, or `None` outside a timer context.
+    ///
+    /// ```
+    /// assert!(ember_timer::Handle::try_current().is_none());
+    /// ```
+    pub fn try_current() -> Option<Handle> {
+        with_current(Handle::clone)
+    }
+
+    /// Makes this the current thread's timer until the guard is dropped,
+    /// which restores the previous one.
+    ///
+    /// ```
+    /// use ember_timer::{Clock, Driver, Handle};
+    ///
+    /// let driver = Driver::new(Clock::paused());
+    /// {
+    ///     let _guard = driver.handle().enter();
+    ///     assert!(Handle::current().clock().is_paused());
+    /// }
+    /// assert!(Handle::try_current().is_none());
+    /// ```
+    pub fn enter(&self) -> EnterGuard {
+        let previous = CURRENT.with(|current| current.replace(Some(self.clone())));
+        EnterGuard {
+            previous,
+            _not_send: PhantomData,
+        }
+    }
+
+    /// Whether two handles share one driver.
+    #[cfg(test)]
+    pub(crate) fn same_driver(&self, other: &Handle) -> bool {
+        Arc::ptr_eq(&self.shared, &other.shared)
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Wheel> {
+        // Wheel methods run no user code (see the module's ground rules), so
+        // a poisoned wheel is still consistent.
+        self.shared
+            .wheel
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The tick at which `deadline` is due (rounded up: never early).
+    pub(crate) fn deadline_tick(&self, deadline: Instant) -> u64 {
+        match deadline
+            .into_std()
+            .checked_duration_since(self.shared.start)
+        {
+            Some(since) => ceil_millis(since),
+            None => 0,
+        }
+    }
+}
+
+impl Shared {
+    /// The last whole tick reached at `now` (rounded down: never early). Kept
+    /// below `MAX_TICK`, so saturated deadlines never come due.
+    fn now_tick(&self, now: Instant) -> u64 {
+        let since = now.into_std().saturating_duration_since(self.start);
+        let millis = since
+            .as_secs()
+            .saturating_mul(1000)
+            .saturating_add(u64::from(since.subsec_millis()));
+        millis.min(MAX_TICK - 1)
+    }
+
+    fn tick_to_instant(&self, tick: u64) -> Instant {
+        Instant::from_std(saturating_add_std(self.start, Duration::from_millis(tick)))
+    }
+}
+
+/// Whole milliseconds in `d`, rounded up and capped at `MAX_TICK`.
+fn ceil_millis(d: Duration) -> u64 {
+    let sub = d.subsec_nanos().div_ceil(1_000_000);
+    d.as_secs()
+        .saturating_mul(1000)
+        .saturating_add(u64::from(sub))
+        .min(MAX_TICK)
+}
+
+impl fmt::Debug for Handle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Handle")
+            .field("clock", &self.shared.clock)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Restores the previous current timer handle when dropped; returned by
+/// [`Handle::enter`]. `!Send`: it must be dropped on the thread that entered.
+///
+/// ```compile_fail
+/// fn assert_send<T: Send>() {}
+/// assert_send::<ember_timer::EnterGuard>();
+/// ```
+pub struct EnterGuard {
+    previous: Option<Handle>,
+    _not_send: PhantomData<*const ()>,
+}
+
+impl Drop for EnterGuard {
+    fn drop(&mut self) {
+        let previous = self.previous.take();
+        // Bind the replaced handle so it drops after the RefCell is released.
+        let _entered = CURRENT.try_with(|current| current.replace(previous));
+    }
+}
+
+impl fmt::Debug for EnterGuard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EnterGuard").finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ticks_round_deadlines_up_and_now_down() {
+        let driver = Driver::new(Clock::paused());
+        let handle = driver.handle();
+        let start = handle.clock().now();
+        assert_eq!(handle.deadline_tick(start), 0);
+        assert_eq!(handle.deadline_tick(start - Duration::from_secs(1)), 0);
+        assert_eq!(handle.deadline_tick(start + Duration::from_micros(1)), 1);
+        assert_eq!(handle.deadline_tick(start + Duration::from_millis(5)), 5);
+        assert_eq!(handle.deadline_tick(start + Duration::MAX), MAX_TICK);
+        let shared = &handle.shared;
+        assert_eq!(shared.now_tick(start + Duration::from_micros(1999)), 1);
+        assert_eq!(shared.now_tick(start + Duration::MAX), MAX_TICK - 1);
+        assert_eq!(shared.now_tick(start - Duration::from_secs(1)), 0);
+    }
+
+    #[test]
+    fn enter_nests_and_restores() {
+        assert!(Handle::try_current().is_none());
+        let a = Driver::new(Clock::real());
+        let b = Driver::new(Clock::paused());
+        let guard_a = a.handle().enter();
+        {
+            let _guard_b = b.handle().enter();
+            assert!(Handle::current().same_driver(b.handle()));
+        }
+        assert!(Handle::current().same_driver(a.handle()));
+        drop(guard_a);
+        assert!(Handle::try_current().is_none());
+    }
+
+    #[test]
+    #[should_panic(expected = "there is no ember timer running")]
+    fn current_panics_outside() {
+        let _ = Handle::current();
+    }
+
+    #[test]
+    fn auto_traits() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<Handle>();
+        assert_send_sync::<Clock>();
+        assert_send_sync::<Driver>();
+    }
+}

@@ -1,0 +1,77 @@
+//! ember-timer: time for the ember runtime. It owns the hierarchical timing
+//! wheel, the clock every timer reads (real, or paused and advanced by
+//! tests), ember's [`Instant`], and the futures built on them: [`Sleep`],
+//! [`Timeout`] and [`Interval`].
+//!
+//! # How it works
+//!
+//! A [`Driver`] owns the turning of one timing wheel and a [`Handle`] shares
+//! it: `Send + Sync`, cloned into every registered timer. The reactor owns the
+//! driver; before it blocks it asks [`Driver::next_deadline`] how long it may
+//! sleep, and after every poll it calls [`Driver::process`], which fires what
+//! is due and wakes the waiting tasks once the wheel's lock is released.
+//! [`Handle::enter`] makes a handle the thread's current timer, which
+//! [`sleep`], [`timeout`], [`interval`] and [`Instant::now`] use.
+//!
+//! The wheel has 6 levels of 64 slots over 1 ms ticks counted from the
+//! driver's start: level 0 slots are 1 ms wide, level 5 slots 2^30 ms, and
+//! the whole wheel spans 2^36 ms (about 2.2 years). Entries live in a slab,
+//! linked into per-slot lists, so inserting, cancelling and moving a timer
+//! are O(1); a bitmap per level finds the next busy slot in O(1). As time
+//! passes, entries of a due coarse slot move down to finer levels until they
+//! fire. Deadlines further away than the wheel's span wait in the top level
+//! and are re-placed when their slot comes round; deadlines in the past fire
+//! on the next `process`. Deadlines are rounded up to a tick and the clock
+//! rounded down, so no timer ever fires early, and all arithmetic
+//! saturates: `sleep(Duration::MAX)` never completes and never panics.
+//!
+//! Timers are lazy. A [`Sleep`] reads the clock when created and takes a
+//! wheel entry only on the first poll that has to wait. A [`Timeout`] reads
+//! the clock only on the first poll that finds its future pending, so a
+//! timeout around a future that is ready at once costs a struct move: no
+//! clock read, no context lookup, no lock, no allocation.
+//!
+//! # Testing with a paused clock
+//!
+//! [`Clock::paused`] freezes time; [`Clock::advance`] moves it, and the next
+//! [`Driver::process`] fires what became due, so a 30-second timeout is
+//! tested in microseconds:
+//!
+//! ```
+//! use ember_timer::{timeout, Clock, Driver};
+//! use std::future::{pending, Future};
+//! use std::pin::pin;
+//! use std::task::{Context, Poll, Waker};
+//! use std::time::Duration;
+//!
+//! let mut driver = Driver::new(Clock::paused());
+//! let _guard = driver.handle().enter();
+//! # struct Noop;
+//! # impl std::task::Wake for Noop { fn wake(self: std::sync::Arc<Self>) {} }
+//! # let noop = Waker::from(std::sync::Arc::new(Noop));
+//! let mut cx = Context::from_waker(&noop);
+//!
+//! let mut slow = pin!(timeout(Duration::from_secs(30), pending::<()>()));
+//! assert!(slow.as_mut().poll(&mut cx).is_pending());
+//! driver.handle().clock().advance(Duration::from_secs(29));
+//! assert_eq!(driver.process(), 0);
+//! driver.handle().clock().advance(Duration::from_secs(1));
+//! assert_eq!(driver.process(), 1);
+//! assert!(matches!(slow.as_mut().poll(&mut cx), Poll::Ready(Err(_))));
+//! ```
+#![forbid(unsafe_code)]
+
+mod clock;
+mod driver;
+mod instant;
+mod interval;
+mod sleep;
+mod timeout;
+mod wheel;
+
+pub use clock::Clock;
+pub use driver::{Driver, EnterGuard, Handle};
+pub use instant::Instant;
+pub use interval::{interval, interval_at, Interval, MissedTickBehavior};
+pub use sleep::{sleep, sleep_until, Sleep};
+pub use timeout::{timeout, timeout_at, Elapsed, Timeout};

@@ -1,0 +1,200 @@
+//! [`Timeout`]: a future raced against a [`Sleep`], plus [`timeout`],
+//! [`timeout_at`] and the [`Elapsed`] error.
+
+use std::error::Error;
+use std::fmt;
+use std::future::{Future, IntoFuture};
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use crate::instant::Instant;
+use crate::sleep::{sleep, sleep_until, Sleep};
+
+/// Requires `future` to complete within `duration`, else yields
+/// `Err(`[`Elapsed`]`)`.
+///
+/// The inner future is polled first on every poll, so one that is ready
+/// completes with `Ok` even if the deadline has passed. The deadline
+/// saturates (`Duration::MAX` means never).
+///
+/// The clock starts at the first poll that finds the inner future pending
+/// (tokio starts it at the call to `timeout`). For `timeout(d, f).await` that
+/// is the same moment; it makes a timeout whose future is ready at once
+/// cost nothing: no clock read, no context lookup, no wheel entry. To count
+/// from an earlier instant, use [`timeout_at`].
+///
+/// # Cancel safety
+///
+/// Dropping a `Timeout` drops the inner future and cancels the deadline.
+///
+/// # Panics
+///
+/// Polling panics if the inner future is pending, the deadline has not
+/// passed, and there is no current timer (see [`Handle::current`](crate::Handle::current)).
+///
+/// # Examples
+///
+/// ```
+/// use ember_timer::{sleep, timeout, Clock, Driver};
+/// use std::future::{self, Future};
+/// use std::pin::pin;
+/// use std::task::{Context, Poll, Waker};
+/// use std::time::Duration;
+///
+/// let mut driver = Driver::new(Clock::paused());
+/// let _guard = driver.handle().enter();
+/// # struct Noop;
+/// # impl std::task::Wake for Noop { fn wake(self: std::sync::Arc<Self>) {} }
+/// # let noop = Waker::from(std::sync::Arc::new(Noop));
+/// let mut cx = Context::from_waker(&noop);
+///
+/// let mut quick = pin!(timeout(Duration::from_secs(1), future::ready(7)));
+/// assert_eq!(quick.as_mut().poll(&mut cx), Poll::Ready(Ok(7)));
+///
+/// let mut slow = pin!(timeout(Duration::from_secs(30), future::pending::<()>()));
+/// assert!(slow.as_mut().poll(&mut cx).is_pending());
+/// driver.handle().clock().advance(Duration::from_secs(30));
+/// driver.process();
+/// assert!(matches!(slow.as_mut().poll(&mut cx), Poll::Ready(Err(_))));
+/// ```
+pub fn timeout<F: IntoFuture>(duration: Duration, future: F) -> Timeout<F::IntoFuture> {
+    Timeout {
+        value: future.into_future(),
+        delay: Delay::After(duration),
+    }
+}
+
+/// Requires `future` to complete before `deadline`, else yields
+/// `Err(`[`Elapsed`]`)`. See [`timeout`].
+///
+/// # Panics
+///
+/// As [`timeout`].
+///
+/// # Examples
+///
+/// ```
+/// use ember_timer::{timeout_at, Instant};
+/// use std::future::{self, Future};
+/// use std::pin::pin;
+/// use std::task::{Context, Poll, Waker};
+///
+/// # struct Noop;
+/// # impl std::task::Wake for Noop { fn wake(self: std::sync::Arc<Self>) {} }
+/// # let noop = Waker::from(std::sync::Arc::new(Noop));
+/// let mut cx = Context::from_waker(&noop);
+/// // Already past: the inner future is still polled first.
+/// let mut t = pin!(timeout_at(Instant::now(), future::ready("done")));
+/// assert_eq!(t.as_mut().poll(&mut cx), Poll::Ready(Ok("done")));
+///
+/// let mut t = pin!(timeout_at(Instant::now(), future::pending::<()>()));
+/// assert!(matches!(t.as_mut().poll(&mut cx), Poll::Ready(Err(_))));
+/// ```
+pub fn timeout_at<F: IntoFuture>(deadline: Instant, future: F) -> Timeout<F::IntoFuture> {
+    Timeout {
+        value: future.into_future(),
+        delay: Delay::Sleep(sleep_until(deadline)),
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A future with a deadline; created by [`timeout`] and [`timeout_at`].
+    /// Its output is `Ok(output)` if the inner future completed first, else
+    /// `Err(Elapsed)`.
+    #[derive(Debug)]
+    #[must_use = "futures do nothing unless you `.await` or poll them"]
+    pub struct Timeout<F> {
+        #[pin]
+        value: F,
+        delay: Delay,
+    }
+}
+
+/// A [`Timeout`]'s deadline: a duration until the first pending poll, then
+/// a [`Sleep`] (which is `Unpin`).
+#[derive(Debug)]
+enum Delay {
+    After(Duration),
+    Sleep(Sleep),
+}
+
+impl<F> Timeout<F> {
+    /// The inner future.
+    pub fn get_ref(&self) -> &F {
+        &self.value
+    }
+
+    /// The inner future, mutably.
+    pub fn get_mut(&mut self) -> &mut F {
+        &mut self.value
+    }
+
+    /// Gives back the inner future, cancelling the deadline.
+    pub fn into_inner(self) -> F {
+        self.value
+    }
+}
+
+impl<F: Future> Future for Timeout<F> {
+    type Output = Result<F::Output, Elapsed>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        if let Poll::Ready(output) = this.value.poll(cx) {
+            return Poll::Ready(Ok(output));
+        }
+        let delay = match this.delay {
+            Delay::Sleep(delay) => delay,
+            Delay::After(duration) => {
+                *this.delay = Delay::Sleep(sleep(*duration));
+                match this.delay {
+                    Delay::Sleep(delay) => delay,
+                    Delay::After(_) => unreachable!("just set"),
+                }
+            }
+        };
+        match Pin::new(delay).poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(Elapsed(()))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+/// The error of a [`Timeout`] whose deadline passed first. Converts into
+/// an [`io::Error`] of kind [`TimedOut`](io::ErrorKind::TimedOut).
+///
+/// ```
+/// use ember_timer::{timeout_at, Instant};
+/// use std::future::{pending, Future};
+/// use std::pin::pin;
+/// use std::task::{Context, Poll, Waker};
+/// # struct Noop;
+/// # impl std::task::Wake for Noop { fn wake(self: std::sync::Arc<Self>) {} }
+/// # let noop = Waker::from(std::sync::Arc::new(Noop));
+///
+/// let mut late = pin!(timeout_at(Instant::now(), pending::<()>()));
+/// let Poll::Ready(Err(elapsed)) = late.as_mut().poll(&mut Context::from_waker(&noop)) else {
+///     unreachable!()
+/// };
+/// assert_eq!(elapsed.to_string(), "deadline has elapsed");
+/// let err = std::io::Error::from(elapsed);
+/// assert_eq!(err.kind(), std::io::ErrorKind::TimedOut);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Elapsed(());
+
+impl fmt::Display for Elapsed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("deadline has elapsed")
+    }
+}
+
+impl Error for Elapsed {}
+
+impl From<Elapsed> for io::Error {
+    fn from(elapsed: Elapsed) -> io::Error {
+        io::Error::new(io::ErrorKind::TimedOut, elapsed)
+    }
+}
