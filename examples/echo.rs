@@ -18,7 +18,9 @@ use std::io;
 
 #[ember::main]
 async fn main() -> io::Result<()> {
-    let addr = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:7000".into());
+    let addr = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "127.0.0.1:7000".into());
     let listener = TcpListener::bind(addr.as_str()).await?;
     // Listen for the shutdown signals before announcing the address, so a
     // supervisor that signals right after reading it is always heard.

@@ -18,8 +18,8 @@
 pub use ember_io::Async;
 pub use futures_io::{AsyncBufRead, AsyncRead, AsyncSeek, AsyncWrite};
 pub use futures_util::io::{
-    copy, copy_buf, empty, repeat, sink, AllowStdIo, AsyncBufReadExt, AsyncReadExt,
-    AsyncSeekExt, AsyncWriteExt, BufReader, BufWriter, Cursor, Empty, LineWriter, ReadHalf,
-    Repeat, ReuniteError, Sink, WriteHalf,
+    copy, copy_buf, empty, repeat, sink, AllowStdIo, AsyncBufReadExt, AsyncReadExt, AsyncSeekExt,
+    AsyncWriteExt, BufReader, BufWriter, Cursor, Empty, LineWriter, ReadHalf, Repeat, ReuniteError,
+    Sink, WriteHalf,
 };
 pub use std::io::{Error, ErrorKind, Result, SeekFrom};

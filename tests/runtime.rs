@@ -45,7 +45,9 @@ fn spawning_from_other_threads_wakes_a_sleeping_runtime() {
         }
         total
     });
-    let expected: usize = (0..4).map(|t| (0..250).map(|i| t * 1000 + i).sum::<usize>()).sum();
+    let expected: usize = (0..4)
+        .map(|t| (0..250).map(|i| t * 1000 + i).sum::<usize>())
+        .sum();
     assert_eq!(total, expected);
 }
 

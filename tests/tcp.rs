@@ -140,7 +140,10 @@ fn peer_reset_is_an_error_not_a_hang() {
         let err = outcome.expect_err("a reset connection must report an error");
         assert_eq!(err.kind(), ErrorKind::ConnectionReset, "{err}");
         // Writing after the reset fails too, rather than blocking.
-        let write_err = client.write_all(b"more").await.expect_err("write after reset");
+        let write_err = client
+            .write_all(b"more")
+            .await
+            .expect_err("write after reset");
         assert!(
             matches!(
                 write_err.kind(),

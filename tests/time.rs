@@ -4,9 +4,7 @@
 
 mod util;
 
-use ember::time::{
-    interval, sleep, sleep_until, timeout, Duration, Instant, MissedTickBehavior,
-};
+use ember::time::{interval, sleep, sleep_until, timeout, Duration, Instant, MissedTickBehavior};
 use std::sync::{Arc, Mutex};
 use util::{watchdog, Rng};
 
@@ -33,7 +31,11 @@ fn ten_thousand_random_sleeps_fire_in_deadline_order_and_never_early() {
                 ember::spawn(async move {
                     sleep(delay).await;
                     let now = Instant::now();
-                    assert!(now >= start + delay, "fired {:?} early", start + delay - now);
+                    assert!(
+                        now >= start + delay,
+                        "fired {:?} early",
+                        start + delay - now
+                    );
                     fired.lock().unwrap().push(delay);
                 })
             })
@@ -59,9 +61,15 @@ fn a_50_ms_timeout_fires_between_50_and_250_ms_of_real_time() {
         let result = timeout(Duration::from_millis(50), never).await;
         let took = start.elapsed();
         assert!(result.is_err());
-        assert!(took >= Duration::from_millis(50), "fired early, after {took:?}");
+        assert!(
+            took >= Duration::from_millis(50),
+            "fired early, after {took:?}"
+        );
         // The bound: generous enough for a loaded 2-core machine.
-        assert!(took < Duration::from_millis(250), "fired late, after {took:?}");
+        assert!(
+            took < Duration::from_millis(250),
+            "fired late, after {took:?}"
+        );
     });
 }
 

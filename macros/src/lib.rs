@@ -96,7 +96,12 @@ fn parse_args(args: TokenStream) -> Result<Config, (Span, String)> {
                 config.start_paused = match value_text.as_str() {
                     "true" => true,
                     "false" => false,
-                    _ => return Err((value.span(), "`start_paused` takes `true` or `false`".into())),
+                    _ => {
+                        return Err((
+                            value.span(),
+                            "`start_paused` takes `true` or `false`".into(),
+                        ))
+                    }
                 }
             }
             other => {
@@ -111,7 +116,11 @@ fn parse_args(args: TokenStream) -> Result<Config, (Span, String)> {
 }
 
 /// Drops `async`, and replaces the body with one that runs it on a runtime.
-fn rewrite(item: TokenStream, config: &Config, is_test: bool) -> Result<TokenStream, (Span, String)> {
+fn rewrite(
+    item: TokenStream,
+    config: &Config,
+    is_test: bool,
+) -> Result<TokenStream, (Span, String)> {
     let mut tokens: Vec<TokenTree> = item.into_iter().collect();
     let fn_pos = tokens
         .iter()
@@ -120,7 +129,10 @@ fn rewrite(item: TokenStream, config: &Config, is_test: bool) -> Result<TokenStr
     let async_pos = tokens[..fn_pos]
         .iter()
         .position(|t| matches!(t, TokenTree::Ident(i) if i.to_string() == "async"))
-        .ok_or((tokens[fn_pos].span(), "the function must be `async fn`".to_string()))?;
+        .ok_or((
+            tokens[fn_pos].span(),
+            "the function must be `async fn`".to_string(),
+        ))?;
     tokens.remove(async_pos);
     let fn_pos = fn_pos - 1;
 
@@ -141,12 +153,15 @@ fn rewrite(item: TokenStream, config: &Config, is_test: bool) -> Result<TokenStr
     }
     // The return type: the tokens between `->` and the body (or a `where`).
     let output: Vec<TokenTree> = match tokens.get(params_pos + 1..params_pos + 3) {
-        Some([TokenTree::Punct(a), TokenTree::Punct(b)]) if a.as_char() == '-' && b.as_char() == '>' => tokens
-            [params_pos + 3..body_pos]
-            .iter()
-            .take_while(|t| !matches!(t, TokenTree::Ident(i) if i.to_string() == "where"))
-            .cloned()
-            .collect(),
+        Some([TokenTree::Punct(a), TokenTree::Punct(b)])
+            if a.as_char() == '-' && b.as_char() == '>' =>
+        {
+            tokens[params_pos + 3..body_pos]
+                .iter()
+                .take_while(|t| !matches!(t, TokenTree::Ident(i) if i.to_string() == "where"))
+                .cloned()
+                .collect()
+        }
         _ => Vec::new(),
     };
 

@@ -19,7 +19,7 @@ use std::cell::RefCell;
 use std::fmt;
 use std::io;
 use std::marker::PhantomData;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use slab::Slab;
 
@@ -62,7 +62,13 @@ pub(crate) struct Inner {
     timer: ember_timer::Handle,
     /// Signal listeners and the per-signal actions of this reactor.
     pub(crate) signals: Arc<SignalShared>,
+    /// Where blocking work (name resolution) goes; see [`Handle::offload_blocking`].
+    offload: OnceLock<BlockingOffload>,
 }
+
+/// Runs a blocking closure away from the reactor's thread, for example on a
+/// runtime's blocking pool. See [`Handle::set_blocking_offload`].
+pub type BlockingOffload = Arc<dyn Fn(Box<dyn FnOnce() + Send>) + Send + Sync>;
 
 /// The slab of sources plus what is needed to name them.
 pub(crate) struct Sources {
@@ -94,6 +100,7 @@ impl Inner {
             unpark,
             timer,
             signals,
+            offload: OnceLock::new(),
         }
     }
 
@@ -166,6 +173,53 @@ impl Handle {
     /// The handle of the timer this reactor drives.
     pub fn timer(&self) -> &ember_timer::Handle {
         &self.inner.timer
+    }
+
+    /// Installs where [`offload_blocking`](Handle::offload_blocking) sends
+    /// work. The runtime installs its blocking pool here; the reactor itself
+    /// owns no threads. Only the first call takes effect; returns whether it
+    /// did.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// use std::sync::Arc;
+    /// let driver = ember_reactor::Driver::new(ember_timer::Clock::real())?;
+    /// let installed = driver.handle().set_blocking_offload(Arc::new(|work| {
+    ///     std::thread::spawn(work);
+    /// }));
+    /// assert!(installed);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn set_blocking_offload(&self, offload: BlockingOffload) -> bool {
+        self.inner.offload.set(offload).is_ok()
+    }
+
+    /// Runs `work`, which may block, where the runtime keeps blocking work
+    /// (its blocking pool). Without an installed offload it runs `work` on
+    /// the calling thread, blocking it.
+    ///
+    /// A pool that shuts down may drop `work` without running it: callers
+    /// that wait for a result must treat a dropped closure as an error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// let driver = ember_reactor::Driver::new(ember_timer::Clock::real())?;
+    /// let (tx, rx) = std::sync::mpsc::channel();
+    /// driver.handle().offload_blocking(Box::new(move || tx.send(1).unwrap()));
+    /// assert_eq!(rx.recv().unwrap(), 1);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn offload_blocking(&self, work: Box<dyn FnOnce() + Send>) {
+        match self.inner.offload.get() {
+            Some(offload) => offload(work),
+            None => work(),
+        }
     }
 
     /// Wake the driver's `turn` if it is blocked in poll, from any thread;

@@ -66,7 +66,7 @@ pub mod coop;
 pub mod sys;
 
 pub use driver::Driver;
-pub use handle::{EnterGuard, Handle};
+pub use handle::{BlockingOffload, EnterGuard, Handle};
 pub use ready::{Direction, Ready, ReadyEvent};
 pub use registration::Registration;
 pub use signal::SignalListener;

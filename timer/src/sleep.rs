@@ -47,8 +47,12 @@ pub fn sleep(duration: Duration) -> Sleep {
     sleep_until(Instant::now() + duration)
 }
 
-/// Waits until `deadline` on the current timer's clock. A deadline in the
-/// past completes on the first poll.
+/// Waits until `deadline` on the current timer's clock.
+///
+/// A deadline the driver has already processed past completes on the first
+/// poll; one that passed since the driver's last
+/// [`process`](crate::Driver::process) completes on the next (as in tokio,
+/// this saves reading the clock when polling).
 ///
 /// # Panics
 ///

@@ -647,3 +647,22 @@ fn threads_insert_and_cancel_while_the_driver_fires() {
         }
     }
 }
+
+#[test]
+fn timeout_clock_starts_at_the_first_pending_poll() {
+    let mut driver = paused();
+    let _g = driver.handle().enter();
+    let w = Counter::new();
+    let mut t = pin!(timeout(SEC, pending::<()>()));
+    driver.handle().clock().advance(5 * SEC); // before the first poll: not counted
+    assert!(poll(t.as_mut(), &w).is_pending());
+    assert_eq!(advance(&mut driver, 999 * MS), 0);
+    assert!(poll(t.as_mut(), &w).is_pending());
+    assert_eq!(advance(&mut driver, MS), 1);
+    assert!(matches!(poll(t.as_mut(), &w), Poll::Ready(Err(_))));
+    // timeout_at counts from the instant it is given.
+    let mut at = pin!(timeout_at(Instant::now() + SEC, pending::<()>()));
+    driver.handle().clock().advance(SEC);
+    driver.process();
+    assert!(matches!(poll(at.as_mut(), &w), Poll::Ready(Err(_))));
+}

@@ -1,18 +1,21 @@
 //! TCP networking: [`TcpListener`] and [`TcpStream`], with tokio's names and
 //! behaviour, over [`Async`](crate::Async) and the current reactor.
 //!
-//! Addresses are anything [`std::net::ToSocketAddrs`] accepts: a
-//! [`SocketAddr`](std::net::SocketAddr), `(&str, u16)`, `"host:port"`, ...
-//! Every resolved address is tried in turn and the last error is returned if
-//! none works. Name resolution itself is the standard library's and blocks
-//! the calling thread; pass literal addresses where that matters.
+//! Addresses are anything [`ToSocketAddrs`] accepts, the forms of the
+//! standard library's trait: a [`SocketAddr`](std::net::SocketAddr),
+//! `(&str, u16)`, `"host:port"`, ... Every resolved address is tried in turn
+//! and the last error is returned if none works. Host names are resolved by
+//! the system resolver on the runtime's blocking pool ([`lookup_host`]),
+//! never on the reactor's thread; literal addresses need no lookup at all.
 
+mod addr;
 mod socket;
 mod split;
 mod split_owned;
 mod tcp_listener;
 mod tcp_stream;
 
+pub use addr::{lookup_host, ToSocketAddrs};
 pub use split::{ReadHalf, WriteHalf};
 pub use split_owned::{OwnedReadHalf, OwnedWriteHalf, ReuniteError};
 pub use tcp_listener::{Incoming, TcpListener};

@@ -4,7 +4,8 @@
 
 use std::future::Future;
 use std::io;
-use std::net::{SocketAddr, ToSocketAddrs};
+use super::addr::ToSocketAddrs;
+use std::net::SocketAddr;
 
 use socket2::{Domain, Protocol, SockRef, Socket, Type};
 
@@ -142,7 +143,7 @@ where
     Fut: Future<Output = io::Result<T>>,
 {
     let mut last_err = None;
-    for addr in addr.to_socket_addrs()? {
+    for addr in super::addr::resolve(addr).await? {
         match attempt(addr).await {
             Ok(value) => return Ok(value),
             Err(e) => last_err = Some(e),

@@ -23,7 +23,12 @@
 //!   which `when` and `elapsed` differ (capped at the top level), slot
 //!   `(when >> 6L) % 64`. `process` visits slots in deadline order, fires the
 //!   entries whose tick has come and re-inserts the others one level down
-//!   (or, beyond the wheel's ~2.2-year range, back into the top level).
+//!   (or, beyond the wheel's ~2.2-year range, back into the top level; a
+//!   single `process` spanning several turns of the top level re-places
+//!   those far entries once, not once per turn). Entries due at `MAX_TICK`
+//!   (saturated deadlines such as `Duration::MAX`) are in no list at all:
+//!   the driver's clock is capped below `MAX_TICK`, so they never fire and
+//!   never count as the next deadline.
 
 mod level;
 
