@@ -58,7 +58,7 @@ pub mod time;
 
 pub use ember_macros::{main, test};
 pub use runtime::{Builder, Runtime};
-pub use task::{spawn, spawn_local};
+pub use task::{spawn, spawn_blocking, spawn_local};
 
 /// Runs a future to completion on a fresh current-thread runtime.
 ///

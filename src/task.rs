@@ -37,6 +37,38 @@ where
     Handle::with_current(|handle| handle.spawn(future))
 }
 
+/// Runs a blocking closure on the current runtime's blocking pool and
+/// returns a handle to await its result.
+///
+/// Use it for work that has no readiness API and would stall every task on
+/// the runtime's thread: file I/O, CPU-heavy computation, blocking C
+/// libraries. Threads are started on demand up to
+/// [`crate::runtime::Builder::max_blocking_threads`] and exit after
+/// [`crate::runtime::Builder::thread_keep_alive`] idle. Aborting the handle
+/// cancels a closure that has not started; one that has started runs to
+/// its end.
+///
+/// # Panics
+///
+/// Outside a runtime (see [`spawn`]).
+///
+/// # Examples
+///
+/// ```
+/// ember::block_on(async {
+///     let sum = ember::spawn_blocking(|| (1..=100u64).sum::<u64>()).await.unwrap();
+///     assert_eq!(sum, 5050);
+/// });
+/// ```
+#[track_caller]
+pub fn spawn_blocking<F, R>(f: F) -> JoinHandle<R>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    Handle::with_current(|handle| handle.spawn_blocking(f))
+}
+
 /// Spawns a future that is not `Send` onto the current thread's runtime.
 ///
 /// The task runs on this thread only, so it may hold `Rc`s and `RefCell`s

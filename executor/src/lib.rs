@@ -39,6 +39,7 @@
 
 #![deny(unsafe_code)]
 
+pub mod blocking;
 mod context;
 mod current_thread;
 mod handle;

@@ -1,7 +1,12 @@
 //! Configures and builds a [`Runtime`].
 
 use super::Runtime;
+use ember_executor::blocking::BlockingConfig;
+use std::fmt;
 use std::io;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
 
 /// Builds a [`Runtime`] with custom settings.
 ///
@@ -19,9 +24,16 @@ use std::io;
 /// rt.block_on(async { /* ... */ });
 /// # std::io::Result::Ok(())
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Builder {
     start_paused: bool,
+    blocking: BlockingConfig,
+}
+
+/// Names runtime threads "{prefix}-{n}", counting from 0.
+fn numbered_names(prefix: String) -> Arc<dyn Fn() -> String + Send + Sync> {
+    let next = AtomicUsize::new(0);
+    Arc::new(move || format!("{prefix}-{}", next.fetch_add(1, Ordering::Relaxed)))
 }
 
 impl Builder {
@@ -37,6 +49,10 @@ impl Builder {
     pub fn new_current_thread() -> Builder {
         Builder {
             start_paused: false,
+            blocking: BlockingConfig {
+                thread_name: numbered_names("ember-blocking".into()),
+                ..BlockingConfig::default()
+            },
         }
     }
 
@@ -102,6 +118,118 @@ impl Builder {
         self
     }
 
+    /// The most threads [`crate::spawn_blocking`] may run at once (default
+    /// 512). More closures wait in a queue for a free thread.
+    ///
+    /// # Panics
+    ///
+    /// If `threads` is zero.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = ember::Builder::new_current_thread()
+    ///     .max_blocking_threads(4)
+    ///     .build()?;
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn max_blocking_threads(&mut self, threads: usize) -> &mut Builder {
+        assert!(threads > 0, "max_blocking_threads must be at least 1");
+        self.blocking.max_threads = threads;
+        self
+    }
+
+    /// How long an idle blocking thread waits for work before it exits
+    /// (default 10 s).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let rt = ember::Builder::new_current_thread()
+    ///     .thread_keep_alive(Duration::from_secs(1))
+    ///     .build()?;
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn thread_keep_alive(&mut self, keep_alive: Duration) -> &mut Builder {
+        self.blocking.keep_alive = keep_alive;
+        self
+    }
+
+    /// Names the threads the runtime starts "{name}-{n}" (default
+    /// "ember-blocking-{n}").
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = ember::Builder::new_current_thread().thread_name("db").build()?;
+    /// let name = rt.block_on(async {
+    ///     ember::spawn_blocking(|| std::thread::current().name().map(String::from))
+    ///         .await
+    ///         .unwrap()
+    /// });
+    /// assert_eq!(name.as_deref(), Some("db-0"));
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn thread_name(&mut self, name: impl Into<String>) -> &mut Builder {
+        self.blocking.thread_name = numbered_names(name.into());
+        self
+    }
+
+    /// Names the threads the runtime starts with the names `f` returns.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = ember::Builder::new_current_thread()
+    ///     .thread_name_fn(|| "worker".to_string())
+    ///     .build()?;
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn thread_name_fn<F>(&mut self, f: F) -> &mut Builder
+    where
+        F: Fn() -> String + Send + Sync + 'static,
+    {
+        self.blocking.thread_name = Arc::new(f);
+        self
+    }
+
+    /// Runs `f` on each thread the runtime starts, before it takes work.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = ember::Builder::new_current_thread()
+    ///     .on_thread_start(|| println!("thread started"))
+    ///     .build()?;
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn on_thread_start<F>(&mut self, f: F) -> &mut Builder
+    where
+        F: Fn() + Send + Sync + 'static,
+    {
+        self.blocking.on_thread_start = Some(Arc::new(f));
+        self
+    }
+
+    /// Runs `f` on each thread the runtime started, as it exits.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = ember::Builder::new_current_thread()
+    ///     .on_thread_stop(|| println!("thread stopped"))
+    ///     .build()?;
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn on_thread_stop<F>(&mut self, f: F) -> &mut Builder
+    where
+        F: Fn() + Send + Sync + 'static,
+    {
+        self.blocking.on_thread_stop = Some(Arc::new(f));
+        self
+    }
+
     /// Creates the runtime.
     ///
     /// # Errors
@@ -122,6 +250,15 @@ impl Builder {
         } else {
             ember_timer::Clock::real()
         };
-        Runtime::from_parts(clock)
+        Runtime::from_parts(clock, self.blocking.clone())
+    }
+}
+
+impl fmt::Debug for Builder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Builder")
+            .field("start_paused", &self.start_paused)
+            .field("blocking", &self.blocking)
+            .finish()
     }
 }

@@ -8,10 +8,12 @@
 
 use crate::coop::Budgeted;
 use crate::task::JoinHandle;
+use ember_executor::blocking::BlockingHandle;
 use std::cell::RefCell;
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
+use std::sync::Arc;
 
 thread_local! {
     static CURRENT: RefCell<Option<Handle>> = const { RefCell::new(None) };
@@ -39,11 +41,31 @@ thread_local! {
 pub struct Handle {
     scheduler: ember_executor::Handle,
     reactor: ember_reactor::Handle,
+    blocking: BlockingHandle,
 }
 
 impl Handle {
-    pub(super) fn new(scheduler: ember_executor::Handle, reactor: ember_reactor::Handle) -> Self {
-        Handle { scheduler, reactor }
+    pub(super) fn new(
+        scheduler: ember_executor::Handle,
+        reactor: ember_reactor::Handle,
+        blocking: BlockingHandle,
+    ) -> Self {
+        Handle {
+            scheduler,
+            reactor,
+            blocking,
+        }
+    }
+
+    /// Sends the reactor's blocking work (name lookups) to the blocking
+    /// pool.
+    pub(super) fn install_blocking_offload(&self) {
+        let blocking = self.blocking.clone();
+        self.reactor
+            .set_blocking_offload(Arc::new(move |work: Box<dyn FnOnce() + Send>| {
+                // Detached: the work reports back through its own channel.
+                drop(blocking.spawn_blocking(work));
+            }));
     }
 
     /// The handle of the runtime this thread is running or has entered.
@@ -108,6 +130,30 @@ impl Handle {
         F::Output: Send + 'static,
     {
         self.scheduler.spawn(Budgeted::new(future))
+    }
+
+    /// Runs a blocking closure on the runtime's blocking pool, from any
+    /// thread; the runtime's context is entered there, so the closure may
+    /// spawn tasks and use [`Handle::current`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = ember::Runtime::new()?;
+    /// let task = rt.handle().spawn_blocking(|| std::fs::metadata("."));
+    /// assert!(rt.block_on(task).unwrap()?.is_dir());
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        let handle = self.clone();
+        self.blocking.spawn_blocking(move || {
+            let _enter = handle.enter();
+            f()
+        })
     }
 
     /// Makes this runtime the current one on this thread until the guard is

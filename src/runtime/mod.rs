@@ -16,12 +16,14 @@ pub use builder::Builder;
 pub use handle::{EnterGuard, Handle};
 
 use crate::coop::Budgeted;
+use ember_executor::blocking::{BlockingConfig, BlockingPool};
 use ember_executor::CurrentThread;
 use std::cell::RefCell;
 use std::fmt;
 use std::future::Future;
 use std::io;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// An ember runtime: a task scheduler joined to an I/O and timer reactor.
 ///
@@ -29,7 +31,9 @@ use std::sync::Arc;
 /// that calls [`Runtime::block_on`]. That is also why a `Runtime` is not
 /// `Send`: it may hold `!Send` tasks from [`crate::spawn_local`].
 ///
-/// Dropping a runtime cancels and drops every task it still holds, then
+/// Dropping a runtime cancels and drops every task it still holds, waits
+/// for the [`crate::spawn_blocking`] closures already running (queued ones
+/// are cancelled; see [`Runtime::shutdown_timeout`] to bound the wait), then
 /// closes the reactor.
 ///
 /// # Examples
@@ -49,6 +53,8 @@ use std::sync::Arc;
 pub struct Runtime {
     /// Dropped first (see `Drop`), while the reactor its tasks use is alive.
     scheduler: Option<CurrentThread>,
+    /// Shut down after the tasks, before the reactor.
+    blocking: BlockingPool,
     driver: RefCell<ember_reactor::Driver>,
     handle: Handle,
 }
@@ -72,13 +78,19 @@ impl Runtime {
         Builder::new_current_thread().build()
     }
 
-    pub(crate) fn from_parts(clock: ember_timer::Clock) -> io::Result<Runtime> {
+    pub(crate) fn from_parts(
+        clock: ember_timer::Clock,
+        blocking: BlockingConfig,
+    ) -> io::Result<Runtime> {
         let driver = ember_reactor::Driver::new(clock)?;
         let reactor = driver.handle().clone();
         let scheduler = CurrentThread::new(Arc::new(park::ReactorUnpark::new(reactor.clone())));
-        let handle = Handle::new(scheduler.handle(), reactor);
+        let blocking = BlockingPool::new(blocking);
+        let handle = Handle::new(scheduler.handle(), reactor, blocking.handle());
+        handle.install_blocking_offload();
         Ok(Runtime {
             scheduler: Some(scheduler),
+            blocking,
             driver: RefCell::new(driver),
             handle,
         })
@@ -173,8 +185,41 @@ impl Runtime {
         self.handle.enter()
     }
 
+    /// Shuts the runtime down, waiting at most `timeout` for
+    /// [`crate::spawn_blocking`] closures that are still running; those that
+    /// do not finish in time are left to finish on their own threads.
+    /// Dropping a runtime is the same with no bound on the wait.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let rt = ember::Runtime::new()?;
+    /// let (release, wait) = std::sync::mpsc::channel::<()>();
+    /// rt.block_on(async {
+    ///     // A closure that would otherwise block the runtime's drop.
+    ///     drop(ember::spawn_blocking(move || wait.recv()));
+    /// });
+    /// rt.shutdown_timeout(Duration::from_millis(10));
+    /// drop(release);
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn shutdown_timeout(mut self, timeout: Duration) {
+        self.shutdown_tasks();
+        self.blocking.shutdown_timeout(timeout);
+    }
+
+    /// Cancels and drops every task, inside the runtime's context and while
+    /// the reactor is alive: their destructors deregister sockets and cancel
+    /// timers, and may reasonably look the runtime up to do it.
+    fn shutdown_tasks(&mut self) {
+        let _enter = self.handle.enter();
+        drop(self.scheduler.take());
+    }
+
     fn scheduler(&self) -> &CurrentThread {
-        // Only `Drop` takes it.
+        // Only shutdown takes it.
         self.scheduler
             .as_ref()
             .expect("the scheduler lives until the runtime is dropped")
@@ -183,11 +228,9 @@ impl Runtime {
 
 impl Drop for Runtime {
     fn drop(&mut self) {
-        // Tasks are dropped inside the runtime's context and while the
-        // reactor is alive: their destructors deregister sockets and cancel
-        // timers, and may reasonably look the runtime up to do it.
-        let _enter = self.handle.enter();
-        drop(self.scheduler.take());
+        self.shutdown_tasks();
+        // The blocking pool's own drop then waits for running closures,
+        // before the reactor (declared after it) closes.
     }
 }
 

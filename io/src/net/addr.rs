@@ -270,7 +270,10 @@ mod tests {
         assert_eq!(ready("[::1]:80".to_addrs()), [v6]);
         assert_eq!(ready(("127.0.0.1", 80).to_addrs()), [v4]);
         assert_eq!(ready(("::1", 80).to_addrs()), [v6]);
-        assert_eq!(ready((IpAddr::from(Ipv4Addr::LOCALHOST), 80).to_addrs()), [v4]);
+        assert_eq!(
+            ready((IpAddr::from(Ipv4Addr::LOCALHOST), 80).to_addrs()),
+            [v4]
+        );
         assert_eq!(ready(v6.to_addrs()), [v6]);
         assert_eq!(ready([v4, v6][..].to_addrs()), [v4, v6]);
         assert_eq!(ready(String::from("127.0.0.1:80").to_addrs()), [v4]);

@@ -2,9 +2,9 @@
 //! connections without blocking, and trying each resolved address in turn.
 //! The rest of `net` never calls socket2 for these directly.
 
+use super::addr::ToSocketAddrs;
 use std::future::Future;
 use std::io;
-use super::addr::ToSocketAddrs;
 use std::net::SocketAddr;
 
 use socket2::{Domain, Protocol, SockRef, Socket, Type};

@@ -1,10 +1,10 @@
 //! [`TcpListener`]: a socket listening for TCP connections, and its
 //! [`Incoming`] stream.
 
+use super::ToSocketAddrs;
 use std::fmt;
 use std::future::poll_fn;
 use std::io;
-use super::ToSocketAddrs;
 use std::net::SocketAddr;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::pin::Pin;

@@ -1,10 +1,10 @@
 //! [`TcpStream`]: a connected TCP socket, readable and writable through the
 //! futures-io traits.
 
+use super::ToSocketAddrs;
 use std::fmt;
 use std::future::poll_fn;
 use std::io::{self, IoSlice, IoSliceMut, Read, Write};
-use super::ToSocketAddrs;
 use std::net::{Shutdown, SocketAddr};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::pin::Pin;
