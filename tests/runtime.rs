@@ -19,79 +19,147 @@ fn handles_are_send_and_sync() {
     assert_send::<ember::time::Sleep>();
 }
 
-#[test]
-fn spawning_from_other_threads_wakes_a_sleeping_runtime() {
-    let _guard = watchdog(Duration::from_secs(30));
-    let rt = ember::Runtime::new().unwrap();
-    let handle = rt.handle().clone();
-    let total = rt.block_on(async move {
-        // The runtime has nothing to do and sleeps in the poller until the
-        // other threads' spawns interrupt it.
+per_flavor! {
+    #[test]
+    fn spawning_from_other_threads_wakes_a_sleeping_runtime() {
+        let _guard = watchdog(Duration::from_secs(30));
+        let rt = runtime();
+        let handle = rt.handle().clone();
+        let total = rt.block_on(async move {
+            // The runtime has nothing to do and sleeps in the poller until the
+            // other threads' spawns interrupt it.
+            let threads: Vec<_> = (0..4)
+                .map(|t| {
+                    let handle = handle.clone();
+                    std::thread::spawn(move || {
+                        (0..250)
+                            .map(|i| handle.spawn(async move { t * 1000 + i }))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            let mut total = 0;
+            for thread in threads {
+                for task in thread.join().unwrap() {
+                    total += task.await.unwrap();
+                }
+            }
+            total
+        });
+        let expected: usize = (0..4)
+            .map(|t| (0..250).map(|i| t * 1000 + i).sum::<usize>())
+            .sum();
+        assert_eq!(total, expected);
+    }
+
+    #[test]
+    fn a_task_woken_from_another_thread_runs() {
+        let _guard = watchdog(Duration::from_secs(30));
+        block_on(async {
+            let (tx, rx) = futures_channel_like::oneshot();
+            std::thread::spawn(move || tx.send(99));
+            assert_eq!(rx.await, 99);
+        });
+    }
+
+    #[test]
+    fn timers_set_from_a_thread_that_is_not_the_reactors_fire() {
+        // On a multi-thread runtime the block_on thread never turns the
+        // reactor: each sleep below is inserted while a worker may already
+        // sleep in the poller with no deadline, and must cut that sleep short.
+        let _guard = watchdog(Duration::from_secs(30));
+        block_on(async {
+            for _ in 0..50 {
+                let start = ember::time::Instant::now();
+                ember::time::sleep(Duration::from_millis(1)).await;
+                assert!(start.elapsed() >= Duration::from_millis(1));
+            }
+        });
+    }
+
+    #[test]
+    fn enter_makes_spawn_work_outside_block_on() {
+        let rt = runtime();
+        let task = {
+            let _guard = rt.enter();
+            assert!(Handle::try_current().is_some());
+            ember::spawn(async { 11 })
+        };
+        assert!(Handle::try_current().is_none());
+        assert_eq!(rt.block_on(task).unwrap(), 11);
+    }
+
+    #[test]
+    fn runtimes_can_run_one_after_another_and_on_many_threads() {
+        let _guard = watchdog(Duration::from_secs(30));
         let threads: Vec<_> = (0..4)
-            .map(|t| {
-                let handle = handle.clone();
+            .map(|i| {
                 std::thread::spawn(move || {
-                    (0..250)
-                        .map(|i| handle.spawn(async move { t * 1000 + i }))
-                        .collect::<Vec<_>>()
+                    for _ in 0..3 {
+                        let out = block_on(async move {
+                            ember::time::sleep(Duration::from_millis(1)).await;
+                            ember::spawn(async move { i }).await.unwrap()
+                        });
+                        assert_eq!(out, i);
+                    }
                 })
             })
             .collect();
-        let mut total = 0;
         for thread in threads {
-            for task in thread.join().unwrap() {
-                total += task.await.unwrap();
-            }
+            thread.join().unwrap();
         }
-        total
-    });
-    let expected: usize = (0..4)
-        .map(|t| (0..250).map(|i| t * 1000 + i).sum::<usize>())
-        .sum();
-    assert_eq!(total, expected);
-}
-
-#[test]
-fn a_task_woken_from_another_thread_runs() {
-    let _guard = watchdog(Duration::from_secs(30));
-    ember::block_on(async {
-        let (tx, rx) = futures_channel_like::oneshot();
-        std::thread::spawn(move || tx.send(99));
-        assert_eq!(rx.await, 99);
-    });
-}
-
-#[test]
-fn enter_makes_spawn_work_outside_block_on() {
-    let rt = ember::Runtime::new().unwrap();
-    let task = {
-        let _guard = rt.enter();
-        assert!(Handle::try_current().is_some());
-        ember::spawn(async { 11 })
-    };
-    assert!(Handle::try_current().is_none());
-    assert_eq!(rt.block_on(task).unwrap(), 11);
-}
-
-#[test]
-fn runtimes_can_run_one_after_another_and_on_many_threads() {
-    let _guard = watchdog(Duration::from_secs(30));
-    let threads: Vec<_> = (0..4)
-        .map(|i| {
-            std::thread::spawn(move || {
-                for _ in 0..3 {
-                    let out = ember::block_on(async move {
-                        ember::time::sleep(Duration::from_millis(1)).await;
-                        ember::spawn(async move { i }).await.unwrap()
-                    });
-                    assert_eq!(out, i);
-                }
-            })
-        })
-        .collect();
-    for thread in threads {
-        thread.join().unwrap();
     }
+}
+
+#[test]
+fn start_paused_is_refused_on_a_multi_thread_runtime() {
+    let err = ember::Builder::new_multi_thread()
+        .start_paused(true)
+        .build()
+        .unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+}
+
+#[test]
+fn multi_thread_tasks_run_on_named_workers() {
+    let _guard = watchdog(Duration::from_secs(30));
+    let rt = ember::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("pool")
+        .build()
+        .unwrap();
+    let names = rt.block_on(async {
+        let tasks: Vec<_> = (0..64)
+            .map(|_| {
+                ember::spawn(async {
+                    ember::task::yield_now().await;
+                    std::thread::current().name().map(String::from)
+                })
+            })
+            .collect();
+        let mut names = std::collections::BTreeSet::new();
+        for task in tasks {
+            names.insert(task.await.unwrap().unwrap_or_default());
+        }
+        names
+    });
+    assert!(!names.is_empty() && names.len() <= 2, "{names:?}");
+    assert!(
+        names.iter().all(|n| n == "pool-0" || n == "pool-1"),
+        "{names:?}"
+    );
+}
+
+#[ember::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_test_attribute_runs_multi_thread_tests() {
+    let here = std::thread::current().id();
+    let there = ember::spawn(async { std::thread::current().id() })
+        .await
+        .unwrap();
+    assert_ne!(
+        here, there,
+        "tasks run on the workers, not on the test thread"
+    );
 }
 
 #[ember::test]

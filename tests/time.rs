@@ -1,6 +1,6 @@
 //! Timers: ordering, bounds, far-future and past deadlines, intervals.
-//! The paused clock where only order matters, real time where the bound is
-//! the point.
+//! The paused clock where only order matters (current-thread runtimes only,
+//! as in tokio), real time, on both flavours, where the bound is the point.
 
 mod util;
 
@@ -53,27 +53,6 @@ fn ten_thousand_random_sleeps_fire_in_deadline_order_and_never_early() {
 }
 
 #[test]
-fn a_50_ms_timeout_fires_between_50_and_250_ms_of_real_time() {
-    let _guard = watchdog(Duration::from_secs(30));
-    ember::block_on(async {
-        let start = std::time::Instant::now();
-        let never = std::future::pending::<()>();
-        let result = timeout(Duration::from_millis(50), never).await;
-        let took = start.elapsed();
-        assert!(result.is_err());
-        assert!(
-            took >= Duration::from_millis(50),
-            "fired early, after {took:?}"
-        );
-        // The bound: generous enough for a loaded 2-core machine.
-        assert!(
-            took < Duration::from_millis(250),
-            "fired late, after {took:?}"
-        );
-    });
-}
-
-#[test]
 fn a_30_second_timeout_on_the_paused_clock_takes_no_real_time() {
     let _guard = watchdog(Duration::from_secs(10));
     let rt = paused_runtime();
@@ -103,22 +82,6 @@ fn far_future_deadlines_neither_panic_nor_fire() {
         let before = Instant::now();
         sleep(ten_years).await;
         assert!(before.elapsed() >= ten_years);
-    });
-}
-
-#[test]
-fn past_deadlines_fire_at_once() {
-    let _guard = watchdog(Duration::from_secs(10));
-    ember::block_on(async {
-        let past = Instant::now()
-            .checked_sub(Duration::from_secs(1))
-            .unwrap_or_else(Instant::now);
-        sleep_until(past).await;
-        sleep(Duration::ZERO).await;
-        let result = timeout(Duration::ZERO, std::future::pending::<()>()).await;
-        assert!(result.is_err());
-        // A ready future wins over an already expired deadline.
-        assert_eq!(timeout(Duration::ZERO, async { 5 }).await, Ok(5));
     });
 }
 
@@ -156,4 +119,43 @@ fn interval_ticks_at_its_period_and_bursts_after_a_stall() {
             assert_eq!(Instant::now(), stalled, "burst ticks must not wait");
         }
     });
+}
+
+per_flavor! {
+    #[test]
+    fn a_50_ms_timeout_fires_between_50_and_250_ms_of_real_time() {
+        let _guard = watchdog(Duration::from_secs(30));
+        block_on(async {
+            let start = std::time::Instant::now();
+            let never = std::future::pending::<()>();
+            let result = timeout(Duration::from_millis(50), never).await;
+            let took = start.elapsed();
+            assert!(result.is_err());
+            assert!(
+                took >= Duration::from_millis(50),
+                "fired early, after {took:?}"
+            );
+            // The bound: generous enough for a loaded 2-core machine.
+            assert!(
+                took < Duration::from_millis(250),
+                "fired late, after {took:?}"
+            );
+        });
+    }
+
+    #[test]
+    fn past_deadlines_fire_at_once() {
+        let _guard = watchdog(Duration::from_secs(10));
+        block_on(async {
+            let past = Instant::now()
+                .checked_sub(Duration::from_secs(1))
+                .unwrap_or_else(Instant::now);
+            sleep_until(past).await;
+            sleep(Duration::ZERO).await;
+            let result = timeout(Duration::ZERO, std::future::pending::<()>()).await;
+            assert!(result.is_err());
+            // A ready future wins over an already expired deadline.
+            assert_eq!(timeout(Duration::ZERO, async { 5 }).await, Ok(5));
+        });
+    }
 }

@@ -45,11 +45,6 @@ impl Runtime {
     pub(crate) fn parse(name: &str) -> Option<Runtime> {
         Runtime::ALL.into_iter().find(|rt| rt.name() == name)
     }
-
-    /// Whether this build can run the runtime (ember needs its facade to compile).
-    pub(crate) fn available(self) -> bool {
-        self != Runtime::Ember || cfg!(feature = "with-ember")
-    }
 }
 
 impl fmt::Display for Runtime {
@@ -74,7 +69,6 @@ pub(crate) fn tokio_mt() -> io::Result<tokio::runtime::Runtime> {
 }
 
 /// ember's current-thread runtime.
-#[cfg(feature = "with-ember")]
 pub(crate) fn ember() -> io::Result<ember::Runtime> {
     ember::Builder::new_current_thread().build()
 }

@@ -269,3 +269,47 @@ pub(crate) fn to_json(rows: &[Row], info: &RunInfo) -> String {
     out.push_str("  ]\n}\n");
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workloads::WORKLOADS;
+
+    #[test]
+    fn median_of_odd_even_and_empty() {
+        assert_eq!(median(&[3.0, 1.0, 2.0]), Some(2.0));
+        assert_eq!(median(&[4.0, 1.0, 3.0, 2.0]), Some(2.5));
+        assert_eq!(median(&[]), None);
+    }
+
+    #[test]
+    fn ratio_and_verdicts_follow_the_direction_of_the_metric() {
+        // echo50.cpu_ns_per_trip: lower is better, targets vs raw-mio 1.00 and tokio-ct 0.95.
+        let metric = WORKLOADS[0].metrics[3];
+        let mut row = Row::new("echo50", metric);
+        row.samples[index(Runtime::Ember)] = vec![90.0];
+        row.samples[index(Runtime::TokioCt)] = vec![100.0];
+        row.samples[index(Runtime::Mio)] = vec![80.0];
+        assert_eq!(row.ratio(Runtime::TokioCt), Some(0.9));
+        assert_eq!(row.ratio(Runtime::Smol), None);
+        let met: Vec<Option<bool>> = row.verdicts().iter().map(|&(_, m)| m).collect();
+        assert_eq!(met, vec![Some(false), Some(true)]);
+        assert!(render(&[row]).contains("<=0.95x tokio-ct ok"));
+    }
+
+    #[test]
+    fn json_has_nulls_for_missing_figures() {
+        let row = Row::new("spawn", WORKLOADS[3].metrics[0]);
+        let info = RunInfo {
+            quick: true,
+            runs: 1,
+            tcp_secs: 0.2,
+            cpus: 2,
+            wall_secs: 1.0,
+        };
+        let json = to_json(&[row], &info);
+        assert!(json.contains("\"ember\": null"));
+        assert!(json.contains("\"ember\": []"));
+        assert!(json.trim_end().ends_with('}'));
+    }
+}

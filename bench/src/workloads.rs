@@ -59,12 +59,14 @@ pub(crate) struct Workload {
     pub(crate) kind: Kind,
     /// Its rows.
     pub(crate) metrics: &'static [Metric],
+    /// At most this many runs, whatever `--runs` says (the slow, steady ones).
+    pub(crate) max_runs: usize,
 }
 
 impl Workload {
     /// Whether `rt` has an entry for this workload (raw mio only has the TCP ones).
     pub(crate) fn applies_to(&self, rt: Runtime) -> bool {
-        rt.available() && (rt != Runtime::Mio || matches!(self.kind, Kind::Tcp { .. }))
+        rt != Runtime::Mio || matches!(self.kind, Kind::Tcp { .. })
     }
 }
 
@@ -100,6 +102,7 @@ const TOKIO_1: &[Target] = &[vs(Runtime::TokioCt, 1.0), vs(Runtime::TokioMt, 1.0
 pub(crate) const WORKLOADS: &[Workload] = &[
     Workload {
         name: "echo50",
+        max_runs: usize::MAX,
         kind: Kind::Tcp {
             conns: 50,
             size: 64,
@@ -118,6 +121,7 @@ pub(crate) const WORKLOADS: &[Workload] = &[
     },
     Workload {
         name: "echo1",
+        max_runs: usize::MAX,
         kind: Kind::Tcp {
             conns: 1,
             size: 64,
@@ -132,6 +136,7 @@ pub(crate) const WORKLOADS: &[Workload] = &[
     },
     Workload {
         name: "stream",
+        max_runs: usize::MAX,
         kind: Kind::Tcp {
             conns: 1,
             size: 16 * 1024,
@@ -144,6 +149,7 @@ pub(crate) const WORKLOADS: &[Workload] = &[
     },
     Workload {
         name: "spawn",
+        max_runs: usize::MAX,
         kind: Kind::Micro,
         metrics: &[lower(
             "ns_per_task",
@@ -153,6 +159,7 @@ pub(crate) const WORKLOADS: &[Workload] = &[
     },
     Workload {
         name: "timers",
+        max_runs: usize::MAX,
         kind: Kind::Micro,
         metrics: &[
             lower("timeout_ready_ns", "ns", &[vs(Runtime::TokioCt, 0.5)]),
@@ -167,10 +174,13 @@ pub(crate) const WORKLOADS: &[Workload] = &[
                 }],
             ),
             lower("late_max_ms", "ms", &[]),
+            lower("fire_span_ms", "ms", &[]),
+            lower("fire_overrun", "tasks", &[]),
         ],
     },
     Workload {
         name: "wakeups",
+        max_runs: usize::MAX,
         kind: Kind::Micro,
         metrics: &[
             lower("ns_per_message", "ns", TOKIO_1),
@@ -179,6 +189,8 @@ pub(crate) const WORKLOADS: &[Workload] = &[
     },
     Workload {
         name: "memory",
+        // RSS growth barely varies between runs, and 10k connections take seconds to set up.
+        max_runs: 3,
         kind: Kind::Micro,
         metrics: &[
             lower(
@@ -373,4 +385,26 @@ fn run_tcp(
     })();
     server.stop()?;
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn figures_parse_and_garbage_is_rejected() {
+        let figures = parse_figures("trips 10\n\np50_ns 2.5\n").expect("valid lines");
+        assert_eq!(get(&figures, "p50_ns").ok(), Some(2.5));
+        assert!(get(&figures, "p99_ns").is_err());
+        assert!(parse_figures("trips ten\n").is_err());
+    }
+
+    #[test]
+    fn raw_mio_only_runs_tcp_workloads() {
+        for w in WORKLOADS {
+            let tcp = matches!(w.kind, Kind::Tcp { .. });
+            assert_eq!(w.applies_to(Runtime::Mio), tcp, "{}", w.name);
+            assert!(w.applies_to(Runtime::Ember));
+        }
+    }
 }

@@ -173,7 +173,7 @@ impl CurrentThread {
     /// runtime: ... use .await or spawn instead"). A panic of `f` propagates (panics of tasks
     /// do not: they go to their `JoinHandle`).
     pub fn block_on<F: Future>(&self, f: F, park: &mut dyn Park) -> F::Output {
-        let _enter = context::enter(&self.core);
+        let _enter = context::enter(context::Current::Thread(self.core.clone()));
         let main = Arc::new(MainWaker {
             woken: AtomicBool::new(true),
             shared: self.core.shared.clone(),
@@ -318,7 +318,7 @@ impl Core {
     /// Cancel every task, exactly once, on this thread; then close the injection queue.
     fn shutdown(self: &Rc<Self>) {
         // Wakes during shutdown (from destructors) take the local path into our queue.
-        let _enter = context::enter_for_shutdown(self);
+        let _enter = context::enter_for_shutdown(context::Current::Thread(self.clone()));
         self.closing.set(true);
         loop {
             // Pending tasks: waking them puts their runnables in a queue (no-op if queued already).

@@ -240,7 +240,8 @@ fn spawn_local_with_rc() {
 
 #[test]
 fn many_tasks_complete() {
-    const N: usize = 100_000;
+    // Miri runs this some thousand times slower; the shape matters there.
+    const N: usize = if cfg!(miri) { 500 } else { 100_000 };
     bounded(|| {
         let count = Arc::new(AtomicUsize::new(0));
         let c = count.clone();
@@ -338,6 +339,8 @@ fn handle_spawn_from_another_thread() {
 
 #[test]
 fn shutdown_drops_every_pending_task_exactly_once() {
+    // Tasks of each kind; fewer under Miri, where each costs far more.
+    const PER_KIND: usize = if cfg!(miri) { 5 } else { 50 };
     bounded(|| {
         let drops = Arc::new(AtomicUsize::new(0));
         let held_wakers: Arc<Mutex<Vec<Waker>>> = Arc::default();
@@ -346,7 +349,7 @@ fn shutdown_drops_every_pending_task_exactly_once() {
         let mut expected = 0;
         {
             // Pending forever, wakers dropped.
-            for _ in 0..50 {
+            for _ in 0..PER_KIND {
                 let g = DropGuard(drops.clone());
                 handles.push(sched.spawn(async move {
                     let _g = g;
@@ -355,7 +358,7 @@ fn shutdown_drops_every_pending_task_exactly_once() {
                 expected += 1;
             }
             // Pending with their wakers held elsewhere.
-            for _ in 0..50 {
+            for _ in 0..PER_KIND {
                 let g = DropGuard(drops.clone());
                 let (gate, key) = gate();
                 let held = held_wakers.clone();
@@ -370,7 +373,7 @@ fn shutdown_drops_every_pending_task_exactly_once() {
                 expected += 1;
             }
             // Local tasks, pending.
-            for _ in 0..50 {
+            for _ in 0..PER_KIND {
                 let g = DropGuard(drops.clone());
                 handles.push(sched.spawn_local(async move {
                     let _g = (g, Rc::new(()));
@@ -391,7 +394,7 @@ fn shutdown_drops_every_pending_task_exactly_once() {
                 blocking: 0,
             },
         );
-        for _ in 0..50 {
+        for _ in 0..PER_KIND {
             let g = DropGuard(drops.clone());
             handles.push(sched.spawn(async move {
                 let _g = g;
@@ -402,7 +405,7 @@ fn shutdown_drops_every_pending_task_exactly_once() {
         let handle = sched.handle();
         let d = drops.clone();
         let remote: Vec<_> = std::thread::spawn(move || {
-            (0..50)
+            (0..PER_KIND)
                 .map(|_| {
                     let g = DropGuard(d.clone());
                     handle.spawn(async move {
@@ -413,9 +416,9 @@ fn shutdown_drops_every_pending_task_exactly_once() {
         })
         .join()
         .unwrap();
-        expected += 50;
+        expected += PER_KIND;
         assert_eq!(drops.load(Ordering::SeqCst), 0);
-        assert_eq!(held_wakers.lock().unwrap().len(), 50);
+        assert_eq!(held_wakers.lock().unwrap().len(), PER_KIND);
         drop(sched);
         assert_eq!(drops.load(Ordering::SeqCst), expected);
         // Later wakes from another thread are harmless and drop nothing twice.

@@ -8,9 +8,13 @@
 //! free of a parser it would otherwise compile for two small attributes.
 //!
 //! Arguments, as in tokio:
-//! - `flavor = "current_thread"`: the runtime kind (the only one so far).
+//! - `flavor = "multi_thread"` (the default for `main`) or
+//!   `flavor = "current_thread"` (the default for `test`).
+//! - `worker_threads = N`: the multi-thread runtime's worker count (default:
+//!   one per CPU).
 //! - `start_paused = true`: start the runtime's clock paused; it then jumps
 //!   to the next timer deadline whenever the runtime would otherwise sleep.
+//!   Current-thread runtimes only.
 //!
 //! Use them through the facade: `#[ember::main]`, `#[ember::test]`.
 
@@ -18,7 +22,8 @@
 
 use proc_macro::{Delimiter, Group, Ident, Literal, Punct, Spacing, Span, TokenStream, TokenTree};
 
-/// Runs `async fn main` on an ember runtime.
+/// Runs `async fn main` on an ember runtime: multi-thread by default,
+/// `#[ember::main(flavor = "current_thread")]` for one thread.
 ///
 /// ```
 /// #[ember::main]
@@ -31,7 +36,9 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
     expand(args, item, false)
 }
 
-/// Runs an `async fn` test on a fresh ember runtime.
+/// Runs an `async fn` test on a fresh ember runtime: current-thread by
+/// default, `#[ember::test(flavor = "multi_thread", worker_threads = 2)]`
+/// for a pool.
 ///
 /// ```
 /// #[ember::test(start_paused = true)]
@@ -46,11 +53,13 @@ pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {
 
 /// What the attribute's arguments asked for.
 struct Config {
+    multi_thread: bool,
+    worker_threads: Option<String>,
     start_paused: bool,
 }
 
 fn expand(args: TokenStream, item: TokenStream, is_test: bool) -> TokenStream {
-    let config = match parse_args(args) {
+    let config = match parse_args(args, !is_test) {
         Ok(config) => config,
         Err((span, msg)) => return compile_error(span, &msg),
     };
@@ -61,8 +70,10 @@ fn expand(args: TokenStream, item: TokenStream, is_test: bool) -> TokenStream {
 }
 
 /// Parses `key = value, ...`.
-fn parse_args(args: TokenStream) -> Result<Config, (Span, String)> {
+fn parse_args(args: TokenStream, multi_thread: bool) -> Result<Config, (Span, String)> {
     let mut config = Config {
+        multi_thread,
+        worker_threads: None,
         start_paused: false,
     };
     let tokens: Vec<TokenTree> = args.into_iter().collect();
@@ -84,11 +95,23 @@ fn parse_args(args: TokenStream) -> Result<Config, (Span, String)> {
         let value_text = value.to_string();
         match key.to_string().as_str() {
             "flavor" => match value_text.trim_matches('"') {
-                "current_thread" => {}
+                "current_thread" => config.multi_thread = false,
+                "multi_thread" => config.multi_thread = true,
                 other => {
                     return Err((
                         value.span(),
-                        format!("unknown flavor `{other}`: ember supports \"current_thread\""),
+                        format!(
+                            "unknown flavor `{other}`: expected \"multi_thread\" or \"current_thread\""
+                        ),
+                    ))
+                }
+            },
+            "worker_threads" => match value_text.parse::<usize>() {
+                Ok(n) if n > 0 => config.worker_threads = Some(value_text),
+                _ => {
+                    return Err((
+                        value.span(),
+                        "`worker_threads` takes a whole number of at least 1".into(),
                     ))
                 }
             },
@@ -107,10 +130,24 @@ fn parse_args(args: TokenStream) -> Result<Config, (Span, String)> {
             other => {
                 return Err((
                     key.span(),
-                    format!("unknown argument `{other}`: expected `flavor` or `start_paused`"),
+                    format!(
+                        "unknown argument `{other}`: expected `flavor`, `worker_threads` or `start_paused`"
+                    ),
                 ))
             }
         }
+    }
+    if config.worker_threads.is_some() && !config.multi_thread {
+        return Err((
+            Span::call_site(),
+            "`worker_threads` needs `flavor = \"multi_thread\"`".into(),
+        ));
+    }
+    if config.start_paused && config.multi_thread {
+        return Err((
+            Span::call_site(),
+            "`start_paused` needs `flavor = \"current_thread\"`".into(),
+        ));
     }
     Ok(config)
 }
@@ -194,9 +231,18 @@ fn runtime_body(body: Group, output: Vec<TokenTree>, config: &Config) -> TokenSt
     future.extend([TokenTree::Group(body)]);
     out.extend([TokenTree::Group(Group::new(Delimiter::Parenthesis, future))]);
     out.extend(parse(";"));
-    out.extend(parse(
-        "::ember::runtime::Builder::new_current_thread().enable_all()",
-    ));
+    if config.multi_thread {
+        out.extend(parse(
+            "::ember::runtime::Builder::new_multi_thread().enable_all()",
+        ));
+    } else {
+        out.extend(parse(
+            "::ember::runtime::Builder::new_current_thread().enable_all()",
+        ));
+    }
+    if let Some(n) = &config.worker_threads {
+        out.extend(parse(&format!(".worker_threads({n})")));
+    }
     if config.start_paused {
         out.extend(parse(".start_paused(true)"));
     }

@@ -67,12 +67,20 @@ impl Driver {
         let unpark = Unparker::new(poll.registry())?;
         let (signals, signal_shared) = SignalReceiver::new(poll.registry())?;
         let timer = ember_timer::Driver::new(clock.clone());
-        let inner = Inner::new(
+        let inner = Arc::new(Inner::new(
             registry,
             unpark,
             timer.handle().clone(),
             Arc::new(signal_shared),
-        );
+        ));
+        // Weak: the timer's shared state must not keep the reactor alive
+        // (the reactor holds the timer's handle).
+        let reactor = Arc::downgrade(&inner);
+        timer.set_wake_hook(Arc::new(move || {
+            if let Some(inner) = reactor.upgrade() {
+                inner.unpark.unpark();
+            }
+        }));
         Ok(Driver {
             poll,
             events: mio::Events::with_capacity(EVENTS_CAPACITY),
@@ -80,9 +88,7 @@ impl Driver {
             clock,
             signals,
             wake: Vec::new(),
-            handle: Handle {
-                inner: Arc::new(inner),
-            },
+            handle: Handle { inner },
         })
     }
 
@@ -107,10 +113,16 @@ impl Driver {
     /// The OS error of the poll, except `EINTR`, which ends the turn early
     /// with `Ok`.
     pub fn turn(&mut self, max_wait: Option<Duration>) -> io::Result<()> {
-        let until_timer = self
-            .timer
-            .next_deadline()
-            .map(|deadline| deadline.saturating_duration_since(self.clock.now()));
+        // A turn that may block announces its sleep to the timer, so that a
+        // timer inserted meanwhile from another thread with an earlier
+        // deadline unparks it (see `Driver::new`).
+        let next_deadline = if max_wait == Some(Duration::ZERO) {
+            self.timer.next_deadline()
+        } else {
+            self.timer.begin_sleep()
+        };
+        let until_timer =
+            next_deadline.map(|deadline| deadline.saturating_duration_since(self.clock.now()));
         let wait = match (max_wait, until_timer) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, None) => a,
@@ -143,6 +155,7 @@ impl Driver {
                 polled
             }
         };
+        self.timer.end_sleep();
         match polled {
             Ok(_) => {}
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}

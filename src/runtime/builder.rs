@@ -26,8 +26,16 @@ use std::time::Duration;
 /// ```
 #[derive(Clone)]
 pub struct Builder {
+    kind: Kind,
     start_paused: bool,
     blocking: BlockingConfig,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Kind {
+    CurrentThread,
+    /// With this many workers (`None`: one per CPU).
+    MultiThread(Option<usize>),
 }
 
 /// Names runtime threads "{prefix}-{n}", counting from 0.
@@ -47,10 +55,36 @@ impl Builder {
     /// # std::io::Result::Ok(())
     /// ```
     pub fn new_current_thread() -> Builder {
+        Builder::with_kind(Kind::CurrentThread)
+    }
+
+    /// A builder for a runtime whose tasks run on a pool of worker threads
+    /// that steal work from each other: one per CPU unless
+    /// [`Builder::worker_threads`] says otherwise.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = ember::Builder::new_multi_thread().worker_threads(2).build()?;
+    /// let on = rt.block_on(rt.spawn(async {
+    ///     std::thread::current().name().map(String::from)
+    /// }));
+    /// assert!(on.unwrap().unwrap().starts_with("ember-worker"));
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn new_multi_thread() -> Builder {
+        Builder::with_kind(Kind::MultiThread(None))
+    }
+
+    fn with_kind(kind: Kind) -> Builder {
         Builder {
+            kind,
             start_paused: false,
             blocking: BlockingConfig {
-                thread_name: numbered_names("ember-blocking".into()),
+                thread_name: numbered_names(match kind {
+                    Kind::CurrentThread => "ember-blocking".into(),
+                    Kind::MultiThread(_) => "ember-worker".into(),
+                }),
                 ..BlockingConfig::default()
             },
         }
@@ -98,6 +132,11 @@ impl Builder {
     /// it jumps to the next timer deadline instead of sleeping. Tests of long
     /// timeouts then take microseconds and are deterministic.
     ///
+    /// Current-thread runtimes only (as in tokio): with several workers, one
+    /// could find nothing to do and move the clock while another is still
+    /// running a task that expects it not to have moved. [`Builder::build`]
+    /// refuses the combination.
+    ///
     /// # Examples
     ///
     /// ```
@@ -115,6 +154,28 @@ impl Builder {
     /// ```
     pub fn start_paused(&mut self, paused: bool) -> &mut Builder {
         self.start_paused = paused;
+        self
+    }
+
+    /// How many worker threads a multi-thread runtime runs (default: one
+    /// per CPU, from [`std::thread::available_parallelism`]). Ignored by a
+    /// current-thread runtime, whose one worker is the caller of `block_on`.
+    ///
+    /// # Panics
+    ///
+    /// If `workers` is zero.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = ember::Builder::new_multi_thread().worker_threads(4).build()?;
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn worker_threads(&mut self, workers: usize) -> &mut Builder {
+        assert!(workers > 0, "worker_threads must be at least 1");
+        if let Kind::MultiThread(n) = &mut self.kind {
+            *n = Some(workers);
+        }
         self
     }
 
@@ -156,8 +217,9 @@ impl Builder {
         self
     }
 
-    /// Names the threads the runtime starts "{name}-{n}" (default
-    /// "ember-blocking-{n}").
+    /// Names the threads the runtime starts "{name}-{n}": its workers and
+    /// its blocking threads (default "ember-worker-{n}" on a multi-thread
+    /// runtime, "ember-blocking-{n}" on a current-thread one).
     ///
     /// # Examples
     ///
@@ -194,7 +256,8 @@ impl Builder {
         self
     }
 
-    /// Runs `f` on each thread the runtime starts, before it takes work.
+    /// Runs `f` on each thread the runtime starts (workers and blocking
+    /// threads), before it takes work.
     ///
     /// # Examples
     ///
@@ -234,8 +297,10 @@ impl Builder {
     ///
     /// # Errors
     ///
-    /// When the OS refuses the poller or its wakeup descriptor (for example,
-    /// the process is out of file descriptors).
+    /// When the OS refuses the poller, its wakeup descriptor or a worker
+    /// thread (for example, the process is out of file descriptors), and
+    /// [`io::ErrorKind::InvalidInput`] for [`Builder::start_paused`] on a
+    /// multi-thread runtime.
     ///
     /// # Examples
     ///
@@ -245,18 +310,32 @@ impl Builder {
     /// # std::io::Result::Ok(())
     /// ```
     pub fn build(&mut self) -> io::Result<Runtime> {
-        let clock = if self.start_paused {
-            ember_timer::Clock::paused()
-        } else {
-            ember_timer::Clock::real()
-        };
-        Runtime::from_parts(clock, self.blocking.clone())
+        match self.kind {
+            Kind::CurrentThread => {
+                let clock = if self.start_paused {
+                    ember_timer::Clock::paused()
+                } else {
+                    ember_timer::Clock::real()
+                };
+                Runtime::current_thread(clock, self.blocking.clone())
+            }
+            Kind::MultiThread(_) if self.start_paused => Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "start_paused needs a current-thread runtime (Builder::new_current_thread)",
+            )),
+            Kind::MultiThread(workers) => {
+                let workers = workers
+                    .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+                Runtime::multi_thread(workers, self.blocking.clone())
+            }
+        }
     }
 }
 
 impl fmt::Debug for Builder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Builder")
+            .field("kind", &self.kind)
             .field("start_paused", &self.start_paused)
             .field("blocking", &self.blocking)
             .finish()

@@ -6,30 +6,44 @@
 //! turn of the reactor, so the thread blocks in the kernel's poller until a
 //! socket is ready, a timer is due, or another thread spawns or wakes a task
 //! (which interrupts the poll through the reactor's [`Handle`]-side unpark).
+//! On a multi-thread runtime the workers share the reactor: one idle worker
+//! at a time turns it, the others sleep until there is work. Each runtime
+//! also owns a blocking pool for [`crate::spawn_blocking`] and name lookups.
 //! Build one with [`Builder`], or use [`crate::block_on`] for the defaults.
 
 mod builder;
 mod handle;
 mod park;
+mod shared_park;
 
 pub use builder::Builder;
 pub use handle::{EnterGuard, Handle};
 
 use crate::coop::Budgeted;
 use ember_executor::blocking::{BlockingConfig, BlockingPool};
-use ember_executor::CurrentThread;
+use ember_executor::{CurrentThread, MultiThread, Unpark};
+use shared_park::{SharedDriver, ThreadPark, ThreadParker};
 use std::cell::RefCell;
 use std::fmt;
 use std::future::Future;
 use std::io;
 use std::sync::Arc;
+use std::thread::JoinHandle as ThreadHandle;
 use std::time::Duration;
 
 /// An ember runtime: a task scheduler joined to an I/O and timer reactor.
 ///
-/// Only the current-thread flavour exists so far: tasks run on the thread
-/// that calls [`Runtime::block_on`]. That is also why a `Runtime` is not
-/// `Send`: it may hold `!Send` tasks from [`crate::spawn_local`].
+/// Two flavours, as in tokio ([`Builder`]):
+/// - current-thread ([`Builder::new_current_thread`], [`Runtime::new`]):
+///   tasks run on the thread that calls [`Runtime::block_on`], which also
+///   turns the reactor when it has nothing to run.
+/// - multi-thread ([`Builder::new_multi_thread`]): a pool of worker threads
+///   steals work from each other; one idle worker at a time waits in the
+///   reactor, the others sleep.
+///
+/// A `Runtime` is not `Send`: the current-thread flavour may hold `!Send`
+/// tasks from [`crate::spawn_local`] that must stay on its thread. Share a
+/// [`Handle`] instead (`Clone + Send + Sync`).
 ///
 /// Dropping a runtime cancels and drops every task it still holds, waits
 /// for the [`crate::spawn_blocking`] closures already running (queued ones
@@ -51,12 +65,25 @@ use std::time::Duration;
 /// # std::io::Result::Ok(())
 /// ```
 pub struct Runtime {
-    /// Dropped first (see `Drop`), while the reactor its tasks use is alive.
-    scheduler: Option<CurrentThread>,
-    /// Shut down after the tasks, before the reactor.
+    /// Declared (so dropped) before `flavor`: running closures are waited
+    /// for while the reactor they may use is alive. Tasks go first, in `Drop`.
     blocking: BlockingPool,
-    driver: RefCell<ember_reactor::Driver>,
+    flavor: Flavor,
     handle: Handle,
+}
+
+enum Flavor {
+    CurrentThread {
+        /// Taken (dropped) first at shutdown, while the reactor is alive.
+        scheduler: Option<CurrentThread>,
+        driver: RefCell<ember_reactor::Driver>,
+    },
+    MultiThread {
+        scheduler: MultiThread,
+        workers: Vec<ThreadHandle<()>>,
+        /// Held so the reactor outlives the workers and the blocking pool.
+        _shared: Arc<SharedDriver>,
+    },
 }
 
 impl Runtime {
@@ -78,7 +105,7 @@ impl Runtime {
         Builder::new_current_thread().build()
     }
 
-    pub(crate) fn from_parts(
+    pub(crate) fn current_thread(
         clock: ember_timer::Clock,
         blocking: BlockingConfig,
     ) -> io::Result<Runtime> {
@@ -89,9 +116,65 @@ impl Runtime {
         let handle = Handle::new(scheduler.handle(), reactor, blocking.handle());
         handle.install_blocking_offload();
         Ok(Runtime {
-            scheduler: Some(scheduler),
             blocking,
-            driver: RefCell::new(driver),
+            flavor: Flavor::CurrentThread {
+                scheduler: Some(scheduler),
+                driver: RefCell::new(driver),
+            },
+            handle,
+        })
+    }
+
+    pub(crate) fn multi_thread(workers: usize, blocking: BlockingConfig) -> io::Result<Runtime> {
+        let driver = ember_reactor::Driver::new(ember_timer::Clock::real())?;
+        let reactor = driver.handle().clone();
+        let (shared, parks, unparks) = SharedDriver::new(driver, workers.max(1));
+        let (scheduler, runners) = MultiThread::new(unparks);
+        let thread_name = Arc::clone(&blocking.thread_name);
+        let on_start = blocking.on_thread_start.clone();
+        let on_stop = blocking.on_thread_stop.clone();
+        let blocking = BlockingPool::new(blocking);
+        let handle = Handle::new(scheduler.handle(), reactor, blocking.handle());
+        handle.install_blocking_offload();
+
+        let mut threads = Vec::with_capacity(runners.len());
+        for (runner, mut park) in runners.into_iter().zip(parks) {
+            let handle = handle.clone();
+            let (on_start, on_stop) = (on_start.clone(), on_stop.clone());
+            let spawned = std::thread::Builder::new()
+                .name(thread_name())
+                .spawn(move || {
+                    if let Some(f) = &on_start {
+                        f();
+                    }
+                    {
+                        let _enter = handle.enter();
+                        runner.run(&mut park);
+                    }
+                    if let Some(f) = &on_stop {
+                        f();
+                    }
+                });
+            match spawned {
+                Ok(thread) => threads.push(thread),
+                Err(e) => {
+                    // The workers already started leave at shutdown; the
+                    // ones never started are dropped unrun with `runners`.
+                    scheduler.shutdown();
+                    for thread in threads {
+                        let _ = thread.join();
+                    }
+                    return Err(e);
+                }
+            }
+        }
+        Ok(Runtime {
+            blocking,
+            flavor: Flavor::MultiThread {
+                scheduler,
+                workers: threads,
+                _shared: shared,
+            },
             handle,
         })
     }
@@ -114,8 +197,11 @@ impl Runtime {
         &self.handle
     }
 
-    /// Runs a future to completion on this thread, running the runtime's
-    /// tasks and its reactor meanwhile.
+    /// Runs a future to completion on this thread.
+    ///
+    /// On a current-thread runtime, the runtime's tasks and its reactor run
+    /// on this thread meanwhile. On a multi-thread runtime they run on the
+    /// workers, and this thread only waits for `future`.
     ///
     /// # Panics
     ///
@@ -125,26 +211,40 @@ impl Runtime {
     /// # Examples
     ///
     /// ```
-    /// let rt = ember::Runtime::new()?;
+    /// let rt = ember::Builder::new_multi_thread().worker_threads(2).build()?;
     /// let out = rt.block_on(async {
     ///     ember::time::sleep(std::time::Duration::from_millis(1)).await;
-    ///     "slept"
+    ///     ember::spawn(async { "slept" }).await.unwrap()
     /// });
     /// assert_eq!(out, "slept");
     /// # std::io::Result::Ok(())
     /// ```
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
-        let scheduler = self.scheduler();
         let _enter = self.handle.enter();
-        // A nested block_on is caught by the scheduler with a clear panic
-        // before the reactor is ever touched; the borrow below can only fail
-        // in that same case, so it reports the same thing.
-        let Ok(mut driver) = self.driver.try_borrow_mut() else {
-            panic!("Cannot block_on inside a running ember runtime: use .await or spawn instead");
-        };
-        let mut park = park::ReactorPark::new(&mut driver);
-        scheduler.block_on(Budgeted::new(future), &mut park)
+        let future = Budgeted::new(future);
+        match &self.flavor {
+            Flavor::CurrentThread { scheduler, driver } => {
+                let scheduler = scheduler
+                    .as_ref()
+                    .expect("the scheduler lives until the runtime is dropped");
+                // A nested block_on of this same runtime is the only way the
+                // driver can already be borrowed; report it as the scheduler
+                // reports any other nesting.
+                let Ok(mut driver) = driver.try_borrow_mut() else {
+                    panic!(
+                        "Cannot block_on inside a running ember runtime: use .await or spawn instead"
+                    );
+                };
+                let mut park = park::ReactorPark::new(&mut driver);
+                scheduler.block_on(future, &mut park)
+            }
+            Flavor::MultiThread { scheduler, .. } => {
+                let parker = Arc::new(ThreadParker::default());
+                let unpark: Arc<dyn Unpark> = parker.clone();
+                scheduler.block_on(future, &mut ThreadPark(parker), unpark)
+            }
+        }
     }
 
     /// Spawns a `Send` future onto this runtime. Shorthand for
@@ -168,7 +268,8 @@ impl Runtime {
 
     /// Enters this runtime's context without running it, so that
     /// [`crate::spawn`], timers and sockets can be created from plain code.
-    /// Tasks spawned this way run at the next [`Runtime::block_on`].
+    /// On a current-thread runtime, tasks spawned this way run at the next
+    /// [`Runtime::block_on`].
     ///
     /// # Examples
     ///
@@ -212,17 +313,23 @@ impl Runtime {
 
     /// Cancels and drops every task, inside the runtime's context and while
     /// the reactor is alive: their destructors deregister sockets and cancel
-    /// timers, and may reasonably look the runtime up to do it.
+    /// timers, and may reasonably look the runtime up to do it. On a
+    /// multi-thread runtime, the workers are stopped and joined first.
     fn shutdown_tasks(&mut self) {
         let _enter = self.handle.enter();
-        drop(self.scheduler.take());
-    }
-
-    fn scheduler(&self) -> &CurrentThread {
-        // Only shutdown takes it.
-        self.scheduler
-            .as_ref()
-            .expect("the scheduler lives until the runtime is dropped")
+        match &mut self.flavor {
+            Flavor::CurrentThread { scheduler, .. } => drop(scheduler.take()),
+            Flavor::MultiThread {
+                scheduler, workers, ..
+            } => {
+                scheduler.shutdown();
+                for worker in workers.drain(..) {
+                    // A worker thread only ends by returning from `run`;
+                    // a panic there (a failed poller) has been reported.
+                    let _ = worker.join();
+                }
+            }
+        }
     }
 }
 
@@ -230,14 +337,18 @@ impl Drop for Runtime {
     fn drop(&mut self) {
         self.shutdown_tasks();
         // The blocking pool's own drop then waits for running closures,
-        // before the reactor (declared after it) closes.
+        // before the reactor (in `flavor`, declared after it) closes.
     }
 }
 
 impl fmt::Debug for Runtime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let flavor = match self.flavor {
+            Flavor::CurrentThread { .. } => "current_thread",
+            Flavor::MultiThread { .. } => "multi_thread",
+        };
         f.debug_struct("Runtime")
-            .field("flavor", &"current_thread")
+            .field("flavor", &flavor)
             .finish_non_exhaustive()
     }
 }

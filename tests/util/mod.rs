@@ -67,3 +67,69 @@ impl Drop for DropCounter {
         self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     }
 }
+
+/// The runtime flavours every suite runs against.
+#[derive(Clone, Copy, Debug)]
+pub enum Flavor {
+    CurrentThread,
+    MultiThread,
+}
+
+impl Flavor {
+    /// A builder of this flavour (two workers for multi-thread, the
+    /// machine's core count here, so stealing and parking really happen).
+    pub fn builder(self) -> ember::Builder {
+        match self {
+            Flavor::CurrentThread => ember::Builder::new_current_thread(),
+            Flavor::MultiThread => {
+                let mut builder = ember::Builder::new_multi_thread();
+                builder.worker_threads(2);
+                builder
+            }
+        }
+    }
+}
+
+/// Instantiates the tests inside once per runtime flavour, in modules
+/// `current_thread` and `multi_thread`. Inside, `builder()` and `runtime()`
+/// give a builder and a runtime of the module's flavour, and `block_on(fut)`
+/// runs `fut` on a fresh one.
+#[macro_export]
+macro_rules! per_flavor {
+    ($($item:item)*) => {
+        mod current_thread {
+            #[allow(unused_imports)]
+            use super::*;
+            #[allow(dead_code)]
+            fn builder() -> ember::Builder {
+                $crate::util::Flavor::CurrentThread.builder()
+            }
+            #[allow(dead_code)]
+            fn runtime() -> ember::Runtime {
+                builder().build().expect("build the test runtime")
+            }
+            #[allow(dead_code)]
+            fn block_on<F: std::future::Future>(future: F) -> F::Output {
+                runtime().block_on(future)
+            }
+            $($item)*
+        }
+        mod multi_thread {
+            #[allow(unused_imports)]
+            use super::*;
+            #[allow(dead_code)]
+            fn builder() -> ember::Builder {
+                $crate::util::Flavor::MultiThread.builder()
+            }
+            #[allow(dead_code)]
+            fn runtime() -> ember::Runtime {
+                builder().build().expect("build the test runtime")
+            }
+            #[allow(dead_code)]
+            fn block_on<F: std::future::Future>(future: F) -> F::Output {
+                runtime().block_on(future)
+            }
+            $($item)*
+        }
+    };
+}

@@ -13,11 +13,20 @@
 //!   one buffer so firing allocates nothing.
 //! - The lock is held only for O(1) wheel operations (and `process`); no
 //!   waker is woken or dropped while it is held.
+//! - Entries may be inserted from threads other than the one turning the
+//!   driver (a multi-thread runtime). While the driver's owner sleeps, it
+//!   records the tick it sleeps until (`sleeping_until`, set *before* it
+//!   reads the wheel's next expiration under the lock); an insert or reset
+//!   of an earlier deadline, made under the same lock, then sees it and
+//!   calls the wake hook (the reactor's unpark) so the sleep is cut short.
+//!   Either the owner's read of the wheel sees the new entry, or the
+//!   inserter's later read of `sleeping_until` sees the sleep.
 
 use std::cell::RefCell;
 use std::fmt;
 use std::marker::PhantomData;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::task::Waker;
 use std::time::Duration;
 
@@ -46,7 +55,18 @@ struct Shared {
     /// The instant of tick 0.
     start: std::time::Instant,
     wheel: Mutex<Wheel>,
+    /// `NOT_SLEEPING`, or 1 + the tick the driver's owner sleeps until
+    /// (`u64::MAX`: no deadline). See the ground rules.
+    sleeping_until: AtomicU64,
+    /// Called when an earlier deadline arrives during a sleep.
+    wake_hook: OnceLock<WakeHook>,
 }
+
+/// Wakes a sleeping driver owner; see [`Driver::set_wake_hook`].
+pub type WakeHook = Arc<dyn Fn() + Send + Sync>;
+
+/// `Shared::sleeping_until` when the driver's owner is not sleeping.
+const NOT_SLEEPING: u64 = 0;
 
 /// The timer driver: owns the wheel's turning. The reactor holds one, asks
 /// it for [`next_deadline`](Driver::next_deadline) to bound its poll, and
@@ -94,6 +114,8 @@ impl Driver {
                     clock,
                     start,
                     wheel: Mutex::new(Wheel::new()),
+                    sleeping_until: AtomicU64::new(NOT_SLEEPING),
+                    wake_hook: OnceLock::new(),
                 }),
             },
             wakers: Vec::new(),
@@ -116,6 +138,54 @@ impl Driver {
     pub fn next_deadline(&self) -> Option<Instant> {
         let tick = self.handle.lock().next_expiration_tick()?;
         Some(self.handle.shared.tick_to_instant(tick))
+    }
+
+    /// Like [`next_deadline`](Driver::next_deadline), for an owner about to
+    /// sleep until that deadline: from now until [`Driver::end_sleep`], a
+    /// timer inserted (from any thread) with an earlier deadline calls the
+    /// [wake hook](Driver::set_wake_hook).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ember_timer::{Clock, Driver};
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::Arc;
+    ///
+    /// let driver = Driver::new(Clock::paused());
+    /// let woken = Arc::new(AtomicUsize::new(0));
+    /// let counter = Arc::clone(&woken);
+    /// driver.set_wake_hook(Arc::new(move || {
+    ///     counter.fetch_add(1, Ordering::SeqCst);
+    /// }));
+    /// assert_eq!(driver.begin_sleep(), None); // would sleep with no deadline
+    /// driver.end_sleep();
+    /// ```
+    pub fn begin_sleep(&self) -> Option<Instant> {
+        let shared = &self.handle.shared;
+        shared.sleeping_until.store(u64::MAX, Ordering::SeqCst);
+        let tick = self.handle.lock().next_expiration_tick();
+        if let Some(tick) = tick {
+            shared
+                .sleeping_until
+                .store(tick.saturating_add(1), Ordering::SeqCst);
+        }
+        tick.map(|tick| shared.tick_to_instant(tick))
+    }
+
+    /// Ends the sleep [`begin_sleep`](Driver::begin_sleep) announced.
+    pub fn end_sleep(&self) {
+        self.handle
+            .shared
+            .sleeping_until
+            .store(NOT_SLEEPING, Ordering::SeqCst);
+    }
+
+    /// Sets what wakes the driver's owner when an earlier deadline arrives
+    /// during a sleep (the reactor installs its unpark). Only the first call
+    /// takes effect; returns whether it did.
+    pub fn set_wake_hook(&self, hook: WakeHook) -> bool {
+        self.handle.shared.wake_hook.set(hook).is_ok()
     }
 
     /// Fires every entry due at the clock's current time and wakes their
@@ -220,6 +290,17 @@ impl Handle {
             .wheel
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Wakes the driver's owner if it sleeps past `tick`, an entry's new
+    /// deadline. Call after inserting or moving the entry (lock released).
+    pub(crate) fn deadline_added(&self, tick: u64) {
+        let sleeping_until = self.shared.sleeping_until.load(Ordering::SeqCst);
+        if sleeping_until != NOT_SLEEPING && tick.saturating_add(1) < sleeping_until {
+            if let Some(hook) = self.shared.wake_hook.get() {
+                hook();
+            }
+        }
     }
 
     /// The tick at which `deadline` is due (rounded up: never early).

@@ -70,7 +70,7 @@ mod timeout;
 mod wheel;
 
 pub use clock::Clock;
-pub use driver::{Driver, EnterGuard, Handle};
+pub use driver::{Driver, EnterGuard, Handle, WakeHook};
 pub use instant::Instant;
 pub use interval::{interval, interval_at, Interval, MissedTickBehavior};
 pub use sleep::{sleep, sleep_until, Sleep};

@@ -193,6 +193,7 @@ impl Sleep {
         } else {
             let tick = entry.handle.deadline_tick(deadline);
             entry.handle.lock().reset(entry.key, tick);
+            entry.handle.deadline_added(tick);
         }
     }
 
@@ -239,6 +240,7 @@ impl Sleep {
         let key = handle.lock().insert_pending(tick, cx.waker());
         match key {
             Some(key) => {
+                handle.deadline_added(tick);
                 self.entry = Some(Entry { handle, key });
                 Poll::Pending
             }

@@ -14,7 +14,6 @@ use std::time::Duration;
 
 use async_executor::LocalExecutor;
 use async_io::{Async, Timer};
-use futures_lite::AsyncReadExt as _;
 
 use super::{not_applicable, Metrics};
 use crate::proc::rss_bytes;
@@ -36,7 +35,6 @@ pub(crate) fn run(rt: Runtime, quick: bool) -> io::Result<Metrics> {
     let conns = if quick { QUICK_CONNS } else { CONNS };
     let tasks = if quick { QUICK_TASKS } else { TASKS };
     let conn_bytes = match rt {
-        #[cfg(feature = "with-ember")]
         Runtime::Ember => runtimes::ember()?.block_on(ember_conns(conns))?,
         Runtime::TokioCt => runtimes::tokio_ct()?.block_on(tokio_conns(conns))?,
         Runtime::TokioMt => runtimes::tokio_mt()?.block_on(tokio_conns(conns))?,
@@ -48,7 +46,6 @@ pub(crate) fn run(rt: Runtime, quick: bool) -> io::Result<Metrics> {
     };
     // A fresh runtime for the task figure, so the connection run's memory is not reused.
     let task_bytes = match rt {
-        #[cfg(feature = "with-ember")]
         Runtime::Ember => runtimes::ember()?.block_on(idle_tasks(
             tasks,
             |c| drop(ember::spawn(idle(c))),
@@ -170,6 +167,7 @@ async fn tokio_conns(n: usize) -> io::Result<f64> {
 
 /// RSS growth per connection with smol: one task per connection parked in `read`.
 async fn smol_conns(ex: &LocalExecutor<'_>, n: usize) -> io::Result<f64> {
+    use futures_lite::AsyncReadExt as _;
     let (listener, port, before) = listen()?;
     let listener = Async::new(listener)?;
     let started = Arc::new(AtomicUsize::new(0));
@@ -194,7 +192,6 @@ async fn smol_conns(ex: &LocalExecutor<'_>, n: usize) -> io::Result<f64> {
 }
 
 /// RSS growth per connection with ember: one task per connection parked in `read`.
-#[cfg(feature = "with-ember")]
 async fn ember_conns(n: usize) -> io::Result<f64> {
     use ember::io::AsyncReadExt as _;
     let (listener, port, before) = listen()?;

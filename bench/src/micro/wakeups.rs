@@ -17,8 +17,8 @@ use crate::runtimes::{self, task_failed, Runtime};
 /// Ping-pong pairs.
 const PAIRS: usize = 1000;
 /// Round trips per pair (full run / quick run).
-const ROUNDS: usize = 100;
-const QUICK_ROUNDS: usize = 20;
+const ROUNDS: usize = 500;
+const QUICK_ROUNDS: usize = 100;
 /// Yielding tasks and yields per task.
 const YIELDERS: usize = 200;
 const YIELDS: usize = 1000;
@@ -27,7 +27,6 @@ const YIELDS: usize = 1000;
 pub(crate) fn run(rt: Runtime, quick: bool) -> io::Result<Metrics> {
     let rounds = if quick { QUICK_ROUNDS } else { ROUNDS };
     match rt {
-        #[cfg(feature = "with-ember")]
         Runtime::Ember => runtimes::ember()?.block_on(all(
             rounds,
             |tx, rx| ember::spawn(ping(tx, rx, rounds)),

@@ -6,7 +6,6 @@
 //! while a control thread answers the parent on stdin: `cpu` prints `cpu_ns N` (user +
 //! system time of the whole process), `stop` or end of input exits.
 
-#[cfg(feature = "with-ember")]
 mod ember;
 mod mio;
 mod smol;
@@ -37,10 +36,7 @@ pub(crate) fn run(rt: Runtime) -> io::Result<()> {
         .name("control".into())
         .spawn(control)?;
     match rt {
-        #[cfg(feature = "with-ember")]
         Runtime::Ember => ember::serve(listener),
-        #[cfg(not(feature = "with-ember"))]
-        Runtime::Ember => Err(io::Error::other("built without ember")),
         Runtime::TokioCt => {
             let rt = crate::runtimes::tokio_ct()?;
             rt.block_on(tokio::serve(listener))

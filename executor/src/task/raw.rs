@@ -43,11 +43,14 @@ const ABORTED: u8 = 1 << 0;
 const DONE: u8 = 1 << 1;
 /// `Meta::abort` is initialised: `AbortHandle`s exist and must hear about `DONE`.
 const HAS_ABORT_HANDLE: u8 = 1 << 2;
+/// Set at creation for `spawn_local` tasks (never changes): the task is pinned to its thread,
+/// so a multi-thread scheduler records it with the worker that owns it.
+const LOCAL: u8 = 1 << 3;
 
 /// Per-task data, stored inline in the async-task header.
 #[derive(Debug)]
 pub(crate) struct Meta {
-    /// `ABORTED | DONE | HAS_ABORT_HANDLE`. `DONE` and `HAS_ABORT_HANDLE` are set with RMWs on
+    /// `ABORTED | DONE | HAS_ABORT_HANDLE | LOCAL`. `DONE` and `HAS_ABORT_HANDLE` are set with RMWs on
     /// this one word, so whichever of "finish" and "create an abort handle" comes second sees
     /// the other and sets `AbortShared::finished`.
     state: AtomicU8,
@@ -66,10 +69,23 @@ pub(crate) struct AbortShared {
 
 impl Meta {
     fn new() -> Meta {
+        Meta::with_state(0)
+    }
+
+    fn new_local() -> Meta {
+        Meta::with_state(LOCAL)
+    }
+
+    fn with_state(state: u8) -> Meta {
         Meta {
-            state: AtomicU8::new(0),
+            state: AtomicU8::new(state),
             abort: OnceLock::new(),
         }
+    }
+
+    /// True for `spawn_local` tasks.
+    pub(crate) fn is_local(&self) -> bool {
+        self.state.load(Ordering::Relaxed) & LOCAL != 0
     }
 
     /// Ask the task to cancel itself at its next poll (the caller then wakes it).
@@ -185,7 +201,7 @@ impl<F: Future> Future for TaskFuture<'_, F> {
         let output = match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
             Ok(Poll::Pending) => {
                 if this.registration.is_none() {
-                    *this.registration = context::register_active(cx.waker());
+                    *this.registration = context::register_active(cx.waker(), this.meta.is_local());
                 }
                 return Poll::Pending;
             }
@@ -289,7 +305,7 @@ where
     //   then either taken by the `JoinHandle`, which is `!Send` whenever the output is, or
     //   dropped by async-task in that same `run` call when the handle was detached.
     let (runnable, task) = unsafe {
-        Builder::new().metadata(Meta::new()).spawn_unchecked(
+        Builder::new().metadata(Meta::new_local()).spawn_unchecked(
             move |meta| LocalOnly {
                 owner,
                 inner: TaskFuture::new(meta, future),

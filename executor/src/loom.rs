@@ -1,0 +1,43 @@
+//! The concurrency shim: std's primitives normally, loom's under `--cfg loom`.
+//!
+//! The concurrency-critical parts of the multi-thread scheduler (the local run queue, the
+//! injection queue and the idle-worker bookkeeping) take their atomics, mutexes and cells from
+//! here, so the same code is model-checked by loom and compiled against std otherwise. The
+//! std `UnsafeCell` is wrapped to offer loom's closure-based `with`/`with_mut` API.
+
+#[cfg(loom)]
+pub(crate) use loom::{cell, sync};
+
+#[cfg(not(loom))]
+pub(crate) mod sync {
+    pub(crate) use std::sync::{Arc, Mutex, MutexGuard};
+
+    pub(crate) mod atomic {
+        pub(crate) use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
+    }
+}
+
+#[cfg(not(loom))]
+pub(crate) mod cell {
+    /// `std::cell::UnsafeCell` with loom's access API.
+    #[derive(Debug)]
+    pub(crate) struct UnsafeCell<T>(std::cell::UnsafeCell<T>);
+
+    impl<T> UnsafeCell<T> {
+        pub(crate) const fn new(data: T) -> UnsafeCell<T> {
+            UnsafeCell(std::cell::UnsafeCell::new(data))
+        }
+
+        /// Calls `f` with a shared pointer to the contents.
+        #[inline(always)]
+        pub(crate) fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R {
+            f(self.0.get())
+        }
+
+        /// Calls `f` with a mutable pointer to the contents.
+        #[inline(always)]
+        pub(crate) fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
+            f(self.0.get())
+        }
+    }
+}

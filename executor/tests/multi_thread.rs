@@ -1,0 +1,722 @@
+//! The multi-thread scheduler with real worker threads parking on a condvar. Lost wakeups
+//! would hang (and hit the test bound); lost or doubled tasks show in the counters.
+
+mod util;
+
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc, Condvar, Mutex};
+use std::task::{Context, Poll, Waker};
+use std::thread::{self, JoinHandle as ThreadHandle};
+use std::time::Duration;
+
+use ember_executor::task::yield_now;
+use ember_executor::{Handle, MultiThread, Park, Unpark, Worker};
+use util::{bounded, gate, oneshot, DropGuard};
+
+fn assert_send<T: Send>() {}
+fn assert_sync<T: Sync>() {}
+
+#[test]
+fn auto_traits() {
+    assert_send::<MultiThread>();
+    assert_sync::<MultiThread>();
+    assert_send::<Worker>();
+    assert_send::<Handle>();
+    assert_sync::<Handle>();
+}
+
+/// A park that sleeps on a condvar; remembers an unpark that comes early.
+#[derive(Default)]
+struct Parker {
+    woken: Mutex<bool>,
+    cv: Condvar,
+    /// How many non-blocking parks happened (the "check the reactor" calls).
+    zero_parks: AtomicUsize,
+}
+
+impl Unpark for Parker {
+    fn unpark(&self) {
+        *self.woken.lock().unwrap() = true;
+        self.cv.notify_one();
+    }
+}
+
+struct CondPark(Arc<Parker>);
+
+impl Park for CondPark {
+    fn park(&mut self, timeout: Option<Duration>) {
+        let mut woken = self.0.woken.lock().unwrap();
+        match timeout {
+            Some(d) if d.is_zero() => {
+                self.0.zero_parks.fetch_add(1, Ordering::Relaxed);
+            }
+            Some(d) => {
+                if !*woken {
+                    woken = self.0.cv.wait_timeout(woken, d).unwrap().0;
+                }
+                *woken = false;
+            }
+            None => {
+                while !*woken {
+                    woken = self.0.cv.wait(woken).unwrap();
+                }
+                *woken = false;
+            }
+        }
+    }
+}
+
+/// A scheduler with `n` worker threads.
+struct Pool {
+    sched: Arc<MultiThread>,
+    parkers: Vec<Arc<Parker>>,
+    threads: Vec<ThreadHandle<()>>,
+}
+
+impl Pool {
+    fn new(n: usize) -> Pool {
+        let parkers: Vec<Arc<Parker>> = (0..n).map(|_| Arc::default()).collect();
+        let unparkers = parkers
+            .iter()
+            .map(|p| p.clone() as Arc<dyn Unpark>)
+            .collect();
+        let (sched, workers) = MultiThread::new(unparkers);
+        let threads = workers
+            .into_iter()
+            .zip(parkers.clone())
+            .enumerate()
+            .map(|(i, (worker, parker))| {
+                assert_eq!(worker.index(), i);
+                thread::Builder::new()
+                    .name(format!("worker-{i}"))
+                    .spawn(move || worker.run(&mut CondPark(parker)))
+                    .unwrap()
+            })
+            .collect();
+        Pool {
+            sched: Arc::new(sched),
+            parkers,
+            threads,
+        }
+    }
+
+    fn block_on<F: Future>(&self, f: F) -> F::Output {
+        let main = Arc::new(Parker::default());
+        self.sched.block_on(f, &mut CondPark(main.clone()), main)
+    }
+
+    /// Shuts down and joins every worker thread.
+    fn shutdown(self) {
+        self.sched.shutdown();
+        for t in self.threads {
+            t.join().unwrap();
+        }
+    }
+}
+
+const MANY: usize = 1_000_000;
+
+#[test]
+fn a_million_tasks_from_four_outside_threads() {
+    bounded(|| {
+        let pool = Pool::new(2);
+        let done = Arc::new(AtomicUsize::new(0));
+        let (all_done_tx, all_done_rx) = mpsc::channel();
+        let all_done_tx = Arc::new(Mutex::new(Some(all_done_tx)));
+        let spawners: Vec<_> = (0..4)
+            .map(|_| {
+                let handle = pool.sched.handle();
+                let (done, all_done_tx) = (done.clone(), all_done_tx.clone());
+                thread::spawn(move || {
+                    for _ in 0..MANY / 4 {
+                        let (done, all_done_tx) = (done.clone(), all_done_tx.clone());
+                        drop(handle.spawn(async move {
+                            if done.fetch_add(1, Ordering::Relaxed) + 1 == MANY {
+                                if let Some(tx) = all_done_tx.lock().unwrap().take() {
+                                    tx.send(()).unwrap();
+                                }
+                            }
+                        }));
+                    }
+                })
+            })
+            .collect();
+        for s in spawners {
+            s.join().unwrap();
+        }
+        all_done_rx.recv().unwrap();
+        assert_eq!(done.load(Ordering::Relaxed), MANY);
+        pool.shutdown();
+    });
+}
+
+#[test]
+fn spawn_many_from_inside_and_join() {
+    bounded(|| {
+        let pool = Pool::new(2);
+        let sum = pool.block_on(async {
+            let outer = Handle::current().spawn(async {
+                // Spawned on a worker: the local ring overflows into the injection queue.
+                let tasks: Vec<_> = (0..10_000u64)
+                    .map(|i| Handle::current().spawn(async move { i }))
+                    .collect();
+                let mut sum = 0;
+                for t in tasks {
+                    sum += t.await.unwrap();
+                }
+                sum
+            });
+            outer.await.unwrap()
+        });
+        assert_eq!(sum, (0..10_000u64).sum::<u64>());
+        pool.shutdown();
+    });
+}
+
+#[test]
+fn chained_spawn() {
+    fn chain(depth: usize, done: util::Sender<()>) {
+        if depth == 0 {
+            done.send(());
+        } else {
+            drop(Handle::current().spawn(async move { chain(depth - 1, done) }));
+        }
+    }
+    bounded(|| {
+        let pool = Pool::new(2);
+        pool.block_on(async {
+            let (tx, rx) = oneshot();
+            drop(Handle::current().spawn(async move { chain(1000, tx) }));
+            rx.await;
+        });
+        pool.shutdown();
+    });
+}
+
+/// Wakes its waker from another thread during its own poll, so the wake races the end of the
+/// poll; finishes after `rounds` such polls.
+struct WakeDuringPoll {
+    rounds: usize,
+    waker_tx: mpsc::Sender<Waker>,
+    ack_rx: Arc<Mutex<mpsc::Receiver<()>>>,
+}
+
+impl Future for WakeDuringPoll {
+    type Output = ();
+    fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.rounds == 0 {
+            return Poll::Ready(());
+        }
+        self.rounds -= 1;
+        self.waker_tx.send(cx.waker().clone()).unwrap();
+        // The other thread has woken us before we return Pending.
+        self.ack_rx.lock().unwrap().recv().unwrap();
+        Poll::Pending
+    }
+}
+
+#[test]
+fn wake_from_another_thread_while_being_polled() {
+    const ROUNDS: usize = if cfg!(debug_assertions) {
+        2_000
+    } else {
+        20_000
+    };
+    bounded(|| {
+        let pool = Pool::new(2);
+        let (waker_tx, waker_rx) = mpsc::channel::<Waker>();
+        let (ack_tx, ack_rx) = mpsc::channel();
+        let waker_thread = thread::spawn(move || {
+            for waker in waker_rx {
+                waker.wake();
+                let _ = ack_tx.send(());
+            }
+        });
+        pool.block_on(async move {
+            Handle::current()
+                .spawn(WakeDuringPoll {
+                    rounds: ROUNDS,
+                    waker_tx,
+                    ack_rx: Arc::new(Mutex::new(ack_rx)),
+                })
+                .await
+                .unwrap();
+        });
+        waker_thread.join().unwrap();
+        pool.shutdown();
+    });
+}
+
+#[test]
+fn ping_pong_across_workers_and_threads() {
+    const ROUNDS: usize = if cfg!(debug_assertions) {
+        2_000
+    } else {
+        20_000
+    };
+    bounded(|| {
+        let pool = Pool::new(2);
+        let (keys_tx, keys_rx) = mpsc::channel::<util::GateKey>();
+        let opener = thread::spawn(move || {
+            for key in keys_rx {
+                key.open();
+            }
+        });
+        pool.block_on(async move {
+            let task = Handle::current().spawn(async move {
+                for _ in 0..ROUNDS {
+                    let (g, key) = gate();
+                    keys_tx.send(key).unwrap();
+                    g.await;
+                }
+            });
+            task.await.unwrap();
+        });
+        opener.join().unwrap();
+        pool.shutdown();
+    });
+}
+
+#[test]
+fn a_spinning_task_does_not_stop_the_others() {
+    bounded(|| {
+        let pool = Pool::new(2);
+        let stop = Arc::new(AtomicBool::new(false));
+        let spins = Arc::new(AtomicUsize::new(0));
+        let spinner = {
+            let (stop, spins) = (stop.clone(), spins.clone());
+            pool.sched.spawn(async move {
+                while !stop.load(Ordering::Acquire) {
+                    spins.fetch_add(1, Ordering::Relaxed);
+                    yield_now().await;
+                }
+            })
+        };
+        let ran = pool.block_on(async {
+            let tasks: Vec<_> = (0..1000usize)
+                .map(|i| Handle::current().spawn(async move { i }))
+                .collect();
+            let mut n = 0;
+            for t in tasks {
+                t.await.unwrap();
+                n += 1;
+            }
+            n
+        });
+        assert_eq!(ran, 1000);
+        stop.store(true, Ordering::Release);
+        pool.block_on(spinner).unwrap();
+        // The spinner's worker kept polling for events while it spun.
+        let zero_parks: usize = pool
+            .parkers
+            .iter()
+            .map(|p| p.zero_parks.load(Ordering::Relaxed))
+            .sum();
+        assert!(spins.load(Ordering::Relaxed) < 61 || zero_parks > 0);
+        pool.shutdown();
+    });
+}
+
+#[test]
+fn panics_never_kill_a_worker() {
+    bounded(|| {
+        let pool = Pool::new(2);
+        pool.block_on(async {
+            let panicking: Vec<_> = (0..100)
+                .map(|i| Handle::current().spawn(async move { panic!("task {i} panics") }))
+                .collect();
+            for t in panicking {
+                assert!(t.await.unwrap_err().is_panic());
+            }
+            let fine: Vec<_> = (0..100usize)
+                .map(|i| Handle::current().spawn(async move { i * 2 }))
+                .collect();
+            for (i, t) in fine.into_iter().enumerate() {
+                assert_eq!(t.await.unwrap(), i * 2);
+            }
+        });
+        pool.shutdown();
+    });
+}
+
+#[test]
+fn spawn_local_stays_on_its_worker() {
+    bounded(|| {
+        let pool = Pool::new(2);
+        let (waker_tx, waker_rx) = mpsc::channel::<util::GateKey>();
+        let opener = thread::spawn(move || {
+            for key in waker_rx {
+                key.open();
+            }
+        });
+        let ok = pool.block_on(async move {
+            Handle::current()
+                .spawn(async move {
+                    let home = thread::current().id();
+                    let local = ember_executor::spawn_local(async move {
+                        let rc = std::rc::Rc::new(());
+                        for i in 0..200 {
+                            assert_eq!(thread::current().id(), home, "moved off its worker");
+                            if i % 2 == 0 {
+                                yield_now().await;
+                            } else {
+                                // Woken from another thread: goes through the worker's inbox.
+                                let (g, key) = gate();
+                                waker_tx.send(key).unwrap();
+                                g.await;
+                            }
+                        }
+                        drop(rc);
+                        thread::current().id() == home
+                    });
+                    local.await.unwrap()
+                })
+                .await
+                .unwrap()
+        });
+        assert!(ok);
+        opener.join().unwrap();
+        pool.shutdown();
+    });
+}
+
+#[test]
+fn handle_current_on_workers_and_in_block_on() {
+    bounded(|| {
+        let pool = Pool::new(2);
+        let name = pool.block_on(async {
+            assert!(Handle::try_current().is_some());
+            Handle::current()
+                .spawn(async {
+                    let inner = Handle::current()
+                        .spawn(async { thread::current().name().map(String::from) });
+                    inner.await.unwrap()
+                })
+                .await
+                .unwrap()
+        });
+        assert!(name.unwrap().starts_with("worker-"));
+        assert!(Handle::try_current().is_none());
+        pool.shutdown();
+    });
+}
+
+#[test]
+fn nested_block_on_on_a_worker_panics() {
+    bounded(|| {
+        let pool = Pool::new(2);
+        let err = pool.block_on(async {
+            Handle::current()
+                .spawn(async { ember_executor::block_on(async {}) })
+                .await
+                .unwrap_err()
+        });
+        let payload = err.into_panic();
+        let message = payload
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap();
+        assert!(
+            message.starts_with("Cannot block_on inside a running ember runtime"),
+            "{message}"
+        );
+        pool.shutdown();
+    });
+}
+
+#[test]
+fn spawn_local_on_the_block_on_thread_panics() {
+    bounded(|| {
+        let pool = Pool::new(1);
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            pool.block_on(async { drop(ember_executor::spawn_local(async {})) })
+        }));
+        assert!(result.is_err());
+        pool.shutdown();
+    });
+}
+
+#[test]
+fn shutdown_drops_every_task_exactly_once() {
+    bounded(|| {
+        let pool = Pool::new(2);
+        let drops = Arc::new(AtomicUsize::new(0));
+        let mut expected = 0;
+        let mut keys = Vec::new();
+        let mut joins = Vec::new();
+        // Pending `Send` tasks whose wakers are held by gates nobody opens.
+        for _ in 0..50 {
+            let (g, key) = gate();
+            keys.push(key);
+            let guard = DropGuard(drops.clone());
+            joins.push(pool.sched.spawn(async move {
+                let _guard = guard;
+                g.await;
+            }));
+            expected += 1;
+        }
+        // Pending pinned tasks on the workers, and yielding tasks still runnable at shutdown.
+        let (ready_tx, ready_rx) = mpsc::channel();
+        for _ in 0..10 {
+            let guard = DropGuard(drops.clone());
+            let guard2 = DropGuard(drops.clone());
+            let ready_tx = ready_tx.clone();
+            drop(pool.sched.spawn(async move {
+                let _guard = guard;
+                let (g, key) = gate();
+                drop(ember_executor::spawn_local(async move {
+                    let _guard = guard2;
+                    let _key = key;
+                    g.await;
+                }));
+                ready_tx.send(()).unwrap();
+                loop {
+                    yield_now().await;
+                }
+            }));
+            expected += 2;
+        }
+        for _ in 0..10 {
+            ready_rx.recv().unwrap();
+        }
+        // Wait until every gated task has been polled once (registered as pending).
+        while !keys.iter().all(|k| k.has_waiter()) {
+            thread::yield_now();
+        }
+        pool.shutdown();
+        assert_eq!(drops.load(Ordering::SeqCst), expected);
+        for j in joins {
+            assert!(j.is_finished());
+        }
+        // Late wakes of cancelled tasks are harmless.
+        for k in keys {
+            k.open();
+        }
+        assert_eq!(drops.load(Ordering::SeqCst), expected);
+    });
+}
+
+#[test]
+fn join_handles_report_cancelled_after_shutdown() {
+    bounded(|| {
+        let pool = Pool::new(2);
+        let (g, key) = gate();
+        let task = pool.sched.spawn(g);
+        while !key.has_waiter() {
+            thread::yield_now();
+        }
+        let sched = pool.sched.clone();
+        pool.shutdown();
+        let main = Arc::new(Parker::default());
+        let err = sched
+            .block_on(task, &mut CondPark(main.clone()), main)
+            .unwrap_err();
+        assert!(err.is_cancelled());
+        // Spawning after shutdown cancels at once.
+        let late = sched.spawn(async { 1 });
+        let main = Arc::new(Parker::default());
+        assert!(sched
+            .block_on(late, &mut CondPark(main.clone()), main)
+            .unwrap_err()
+            .is_cancelled());
+    });
+}
+
+#[test]
+fn shutdown_before_the_workers_run_and_unrun_workers() {
+    bounded(|| {
+        let parkers: Vec<Arc<Parker>> = (0..3).map(|_| Arc::default()).collect();
+        let unparkers = parkers
+            .iter()
+            .map(|p| p.clone() as Arc<dyn Unpark>)
+            .collect();
+        let (sched, mut workers) = MultiThread::new(unparkers);
+        let drops = Arc::new(AtomicUsize::new(0));
+        let guard = DropGuard(drops.clone());
+        let task = sched.spawn(async move {
+            let _guard = guard;
+        });
+        sched.shutdown();
+        // One worker never runs; the others start after shutdown and return at once.
+        drop(workers.pop());
+        let threads: Vec<_> = workers
+            .into_iter()
+            .zip(parkers)
+            .map(|(w, p)| thread::spawn(move || w.run(&mut CondPark(p))))
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        assert_eq!(drops.load(Ordering::SeqCst), 1);
+        assert!(task.is_finished());
+        sched.shutdown();
+        drop(sched);
+    });
+}
+
+#[test]
+fn shutdown_while_tasks_are_busy() {
+    bounded(|| {
+        let pool = Pool::new(2);
+        let drops = Arc::new(AtomicUsize::new(0));
+        for _ in 0..100 {
+            let guard = DropGuard(drops.clone());
+            drop(pool.sched.spawn(async move {
+                let _guard = guard;
+                loop {
+                    yield_now().await;
+                    // Keep spawning: spawns racing shutdown must be cancelled too.
+                    let guard = DropGuard(Arc::new(AtomicUsize::new(0)));
+                    drop(Handle::current().spawn(async move { drop(guard) }));
+                }
+            }));
+        }
+        let sched = pool.sched.clone();
+        pool.shutdown();
+        assert_eq!(drops.load(Ordering::SeqCst), 100);
+        drop(sched);
+    });
+}
+
+#[test]
+fn handle_spawn_from_worker_prefers_the_local_queue() {
+    bounded(|| {
+        let pool = Pool::new(1);
+        // With one worker every task runs on it; this checks the worker path end to end.
+        let n = pool.block_on(async {
+            Handle::current()
+                .spawn(async {
+                    let mut n = 0;
+                    for i in 0..100 {
+                        n += Handle::current().spawn(async move { i }).await.unwrap();
+                    }
+                    n
+                })
+                .await
+                .unwrap()
+        });
+        assert_eq!(n, (0..100).sum::<i32>());
+        pool.shutdown();
+    });
+}
+
+#[test]
+fn pinned_tasks_woken_from_outside_while_shutting_down() {
+    bounded(|| {
+        for _ in 0..20 {
+            let pool = Pool::new(2);
+            let drops = Arc::new(AtomicUsize::new(0));
+            let (keys_tx, keys_rx) = mpsc::channel::<util::GateKey>();
+            let (ready_tx, ready_rx) = mpsc::channel();
+            for _ in 0..4 {
+                let (drops, keys_tx, ready_tx) = (drops.clone(), keys_tx.clone(), ready_tx.clone());
+                drop(pool.sched.spawn(async move {
+                    for _ in 0..10 {
+                        let guard = DropGuard(drops.clone());
+                        let (g, key) = gate();
+                        keys_tx.send(key).unwrap();
+                        drop(ember_executor::spawn_local(async move {
+                            let _guard = guard;
+                            g.await;
+                            std::future::pending::<()>().await;
+                        }));
+                    }
+                    ready_tx.send(()).unwrap();
+                }));
+            }
+            for _ in 0..4 {
+                ready_rx.recv().unwrap();
+            }
+            drop(keys_tx);
+            let keys: Vec<_> = keys_rx.iter().collect();
+            while !keys.iter().all(|k| k.has_waiter()) {
+                thread::yield_now();
+            }
+            let opener = thread::spawn(move || {
+                for k in keys {
+                    k.open();
+                }
+            });
+            pool.shutdown();
+            opener.join().unwrap();
+            assert_eq!(drops.load(Ordering::SeqCst), 40);
+        }
+    });
+}
+
+#[test]
+fn abort_pending_and_running_tasks() {
+    bounded(|| {
+        let pool = Pool::new(2);
+        let drops = Arc::new(AtomicUsize::new(0));
+        pool.block_on(async {
+            // Pending on a gate: abort drops its future.
+            let guard = DropGuard(drops.clone());
+            let (g, key) = gate();
+            let pending = Handle::current().spawn(async move {
+                let _guard = guard;
+                g.await;
+            });
+            while !key.has_waiter() {
+                yield_now().await;
+            }
+            pending.abort();
+            assert!(pending.await.unwrap_err().is_cancelled());
+            // Busy yielding on a worker: aborted from another thread through an AbortHandle.
+            let guard = DropGuard(drops.clone());
+            let busy = Handle::current().spawn(async move {
+                let _guard = guard;
+                loop {
+                    yield_now().await;
+                }
+            });
+            let abort = busy.abort_handle();
+            thread::spawn(move || abort.abort()).join().unwrap();
+            assert!(busy.await.unwrap_err().is_cancelled());
+        });
+        assert_eq!(drops.load(Ordering::SeqCst), 2);
+        pool.shutdown();
+    });
+}
+
+#[test]
+fn detached_tasks_keep_running() {
+    bounded(|| {
+        let pool = Pool::new(2);
+        let (tx, rx) = oneshot();
+        drop(pool.sched.spawn(async move {
+            for _ in 0..10 {
+                yield_now().await;
+            }
+            tx.send(7);
+        }));
+        assert_eq!(pool.block_on(rx), 7);
+        pool.shutdown();
+    });
+}
+
+#[test]
+fn single_worker_runs_everything() {
+    bounded(|| {
+        let pool = Pool::new(1);
+        let n = pool.block_on(async {
+            let tasks: Vec<_> = (0..1000u64)
+                .map(|i| {
+                    Handle::current().spawn(async move {
+                        yield_now().await;
+                        i
+                    })
+                })
+                .collect();
+            let mut n = 0;
+            for t in tasks {
+                n += t.await.unwrap();
+            }
+            n
+        });
+        assert_eq!(n, (0..1000u64).sum::<u64>());
+        pool.shutdown();
+    });
+}
