@@ -8,12 +8,14 @@
 //!
 //! Workloads: echo50, echo1, stream (TCP, server + load generator in separate
 //! processes pinned to different CPUs), spawn, timers, wakeups, memory (in-process,
-//! a fresh child process per runtime and run). Each figure is the median of several
-//! runs (5; 1 with `--quick`). The table goes to stdout and, as JSON, to
-//! `<target dir>/ember-bench.json`.
+//! a fresh child process per runtime and run, pinned to one CPU), and the multi-thread
+//! ones, unpinned with 2 workers: echo50_mt (ember and tokio servers) and mt_spawn_local,
+//! mt_spawn_remote, mt_yield, mt_ping_pong, mt_chained_spawn (ember, tokio and
+//! async-executor). Each figure is the median of several runs (5; 1 with `--quick`).
+//! The table goes to stdout and, as JSON, to `<target dir>/ember-bench.json`.
 //!
 //! The binary re-executes itself for its children; the hidden subcommands are
-//! `server <runtime>`, `load <port> <conns> <size> <secs> <pingpong|stream>`,
+//! `server <runtime> [mt]`, `load <port> <conns> <size> <secs> <pingpong|stream>`,
 //! `micro <workload> <runtime> <quick|full>` and `hold <port> <n>`.
 
 mod load;
@@ -83,9 +85,10 @@ fn runtime_arg(args: &[String], i: usize) -> io::Result<Runtime> {
         .ok_or_else(|| usage("missing or unknown runtime"))
 }
 
-/// `server <runtime>`
+/// `server <runtime> [mt]`
 fn server(args: &[String]) -> io::Result<()> {
-    servers::run(runtime_arg(args, 0)?)
+    let multi = args.get(1).is_some_and(|a| a == "mt");
+    servers::run(runtime_arg(args, 0)?, multi)
 }
 
 /// `load <port> <conns> <size> <secs> <mode>`
@@ -150,9 +153,7 @@ fn parse_options(args: &[String]) -> io::Result<Options> {
             }
             "-h" | "--help" => return Err(usage("help")),
             name => {
-                let w = WORKLOADS
-                    .iter()
-                    .find(|w| w.name == name)
+                let w = Workload::find(name)
                     .ok_or_else(|| usage(&format!("unknown workload {name}")))?;
                 options.workloads.push(w);
             }
@@ -228,7 +229,7 @@ impl Progress {
     /// Say what runs now.
     fn show(&self, workload: &str, run: usize, runs: usize, rt: Runtime) {
         if self.terminal {
-            eprint!("\r{workload:<8} run {run}/{runs} {:<9}", rt.name());
+            eprint!("\r{workload:<16} run {run}/{runs} {:<9}", rt.name());
         } else if rt == Runtime::ALL[0] {
             eprintln!("{workload} run {run}/{runs}");
         }
@@ -237,7 +238,7 @@ impl Progress {
     /// Erase the progress line before the table is printed.
     fn clear(&self) {
         if self.terminal {
-            eprint!("\r{:<40}\r", "");
+            eprint!("\r{:<48}\r", "");
         }
     }
 }
@@ -250,14 +251,20 @@ fn legend(info: &RunInfo) -> String {
          and micro process is pinned to CPU 0, so it runs 1 worker + the block_on thread.\n\
          smol: async-executor LocalExecutor + async_io::block_on. raw-mio: one mio loop, no\n\
          executor (TCP only). Load generator: plain mio, its own process, pinned to CPU 1.\n\
-         wakeups use futures-channel mpsc (unbounded) for every runtime; yield uses each\n\
-         runtime's own yield_now. cpu_* = server utime+stime (getrusage) / trips (or MiB).\n\
+         echo50_mt and mt_* rows are UNPINNED, multi-thread, {workers} workers: ember = ember's\n\
+         multi-thread runtime, tokio-mt = tokio's, smol = async-executor Executor run by {workers}\n\
+         threads (caller in future::block_on); each process allows itself every CPU (fails if\n\
+         it gets fewer than {workers}). echo50_mt's servers share the CPUs with the load generator\n\
+         (still pinned to CPU 1). mt_* figures: median of several rounds within the run.\n\
+         wakeups and mt_ping_pong use futures-channel mpsc (unbounded) for every runtime; yield\n\
+         uses each runtime's own yield_now. cpu_* = server utime+stime (getrusage) / trips (or MiB).\n\
          Ratios are ember / reference; a target marked ok is met. The issue's \"<= tokio\" targets\n\
          are checked against both tokio flavours; \"firing within 1 tick\" as late_p99 <= 1 ms.",
         runs = info.runs,
         secs = info.tcp_secs,
         cpus = info.cpus,
         wall = info.wall_secs,
+        workers = runtimes::MT_WORKERS,
     )
 }
 

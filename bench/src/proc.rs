@@ -1,6 +1,6 @@
-//! Process facts the harness needs from the OS: pinning to a CPU, the CPU time a
+//! Process facts the harness needs from the OS: pinning to a CPU (and undoing it), the CPU time a
 //! process has used, and its resident set size. Linux only (sched_setaffinity,
-//! getrusage, /proc/self/statm).
+//! sched_getaffinity, getrusage, /proc/self/statm).
 
 use std::io;
 use std::time::Duration;
@@ -24,6 +24,56 @@ pub(crate) fn pin_to_cpu(cpu: usize) -> io::Result<()> {
     } else {
         Err(io::Error::last_os_error())
     }
+}
+
+/// Undo any pinning: allow the calling thread (and every thread it creates afterwards)
+/// on every online CPU, whatever mask this process inherited. Returns how many CPUs
+/// the thread may now run on. The multi-thread workloads call this before building
+/// their runtimes, so the workers can run in parallel.
+///
+/// # Errors
+/// Fails when the kernel refuses the mask or cannot report it back.
+pub(crate) fn unpin() -> io::Result<usize> {
+    let online = online_cpus().min(libc::CPU_SETSIZE as usize);
+    // SAFETY: cpu_set_t is a plain bit array for which all-zero is a valid (empty) value.
+    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    for cpu in 0..online {
+        // SAFETY: CPU_SET writes one bit of `set`, which we own; `cpu` < CPU_SETSIZE (clamped above).
+        unsafe { libc::CPU_SET(cpu, &mut set) };
+    }
+    // SAFETY: pid 0 means the calling thread; the pointer and size describe `set`, which
+    // lives for the whole call.
+    let rc = unsafe { libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) };
+    if rc != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    allowed_cpus()
+}
+
+/// How many CPUs the calling thread may run on (its affinity mask, read back).
+///
+/// # Errors
+/// Fails when the kernel cannot report the mask.
+pub(crate) fn allowed_cpus() -> io::Result<usize> {
+    // SAFETY: cpu_set_t is a plain bit array for which all-zero is a valid (empty) value.
+    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    // SAFETY: pid 0 means the calling thread; the pointer and size describe `set`, which
+    // is writable and lives for the whole call.
+    let rc =
+        unsafe { libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) };
+    if rc != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: CPU_COUNT only reads `set`, a valid mask the kernel just filled in.
+    let count = unsafe { libc::CPU_COUNT(&set) };
+    Ok(usize::try_from(count).unwrap_or(0))
+}
+
+/// CPUs online on the machine, whatever this process's affinity mask says (at least 1).
+pub(crate) fn online_cpus() -> usize {
+    // SAFETY: sysconf has no preconditions; _SC_NPROCESSORS_ONLN is always supported on Linux.
+    let online = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) };
+    usize::try_from(online).unwrap_or(1).max(1)
 }
 
 /// User + system CPU time used so far by every thread of this process.

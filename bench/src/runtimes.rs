@@ -8,13 +8,15 @@ use std::io;
 /// One column of the table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Runtime {
-    /// ember's current-thread runtime.
+    /// ember's current-thread runtime (multi-thread, 2 workers, in the `mt` workloads).
     Ember,
     /// tokio's current-thread runtime.
     TokioCt,
-    /// tokio's multi-thread runtime (the process is pinned to one CPU, so one worker).
+    /// tokio's multi-thread runtime (the process is pinned to one CPU, so one worker;
+    /// 2 workers, unpinned, in the `mt` workloads).
     TokioMt,
-    /// smol's pieces: async-executor's `LocalExecutor` driven by `async_io::block_on`.
+    /// smol's pieces: async-executor's `LocalExecutor` driven by `async_io::block_on`
+    /// (in the `mt` workloads: an `Executor` run by 2 threads).
     Smol,
     /// A hand-written single-threaded mio loop, no executor: the limit (TCP workloads only).
     Mio,
@@ -71,6 +73,25 @@ pub(crate) fn tokio_mt() -> io::Result<tokio::runtime::Runtime> {
 /// ember's current-thread runtime.
 pub(crate) fn ember() -> io::Result<ember::Runtime> {
     ember::Builder::new_current_thread().build()
+}
+
+/// Worker threads of every multi-thread runtime in the `mt_*` and `echo50_mt`
+/// workloads (which run unpinned, so the workers really run in parallel).
+pub(crate) const MT_WORKERS: usize = 2;
+
+/// ember's multi-thread runtime with [`MT_WORKERS`] workers.
+pub(crate) fn ember_mt() -> io::Result<ember::Runtime> {
+    ember::Builder::new_multi_thread()
+        .worker_threads(MT_WORKERS)
+        .build()
+}
+
+/// tokio's multi-thread runtime with [`MT_WORKERS`] workers, whatever the affinity mask.
+pub(crate) fn tokio_mt_workers() -> io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(MT_WORKERS)
+        .enable_all()
+        .build()
 }
 
 /// An error for a task that did not complete (panicked or was cancelled).

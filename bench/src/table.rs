@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 
 use crate::runtimes::Runtime;
-use crate::workloads::{Metric, Target};
+use crate::workloads::{Flavour, Metric, Target, Workload};
 
 /// The references ember is divided by, in column order.
 pub(crate) const REFERENCES: [Runtime; 4] = [
@@ -210,6 +210,15 @@ fn json_num(v: Option<f64>) -> String {
     }
 }
 
+/// What the runtime columns of `workload`'s rows mean, for the JSON: single-threaded
+/// runtimes on one pinned CPU, or multi-thread runtimes with 2 workers, unpinned.
+fn flavour_name(workload: &str) -> &'static str {
+    match Workload::find(workload).map(|w| w.flavour) {
+        Some(Flavour::Multi) => "multi-thread-unpinned",
+        _ => "pinned",
+    }
+}
+
 /// The whole result as a JSON document.
 pub(crate) fn to_json(rows: &[Row], info: &RunInfo) -> String {
     let mut out = String::from("{\n");
@@ -223,8 +232,9 @@ pub(crate) fn to_json(rows: &[Row], info: &RunInfo) -> String {
         out.push_str("    {");
         let _ = write!(
             out,
-            "\"workload\": \"{}\", \"metric\": \"{}\", \"unit\": \"{}\", \"better\": \"{}\", ",
+            "\"workload\": \"{}\", \"flavour\": \"{}\", \"metric\": \"{}\", \"unit\": \"{}\", \"better\": \"{}\", ",
             row.workload,
+            flavour_name(row.workload),
             row.metric.key,
             row.metric.unit,
             if row.metric.higher_is_better {
@@ -309,6 +319,7 @@ mod tests {
         };
         let json = to_json(&[row], &info);
         assert!(json.contains("\"ember\": null"));
+        assert!(json.contains("\"flavour\": \"pinned\""));
         assert!(json.contains("\"ember\": []"));
         assert!(json.trim_end().ends_with('}'));
     }

@@ -1,5 +1,5 @@
 //! The catalog of workloads and their metrics (units, which direction is better,
-//! the targets), and how the parent runs one workload on one runtime: TCP
+//! the targets, single-threaded and pinned or multi-thread and unpinned), and how the parent runs one workload on one runtime: TCP
 //! workloads as a server process plus a load process, micro workloads as one child
 //! process. Children are this same binary, re-executed with a hidden subcommand.
 
@@ -50,6 +50,18 @@ pub(crate) enum Kind {
     Micro,
 }
 
+/// Which runtime flavours a workload compares, and where its processes may run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Flavour {
+    /// Single-threaded runtimes (and tokio-mt with its one worker), every server and
+    /// micro process pinned to one CPU.
+    Pinned,
+    /// Multi-thread runtimes with [`crate::runtimes::MT_WORKERS`] workers, in an unpinned
+    /// process: the `ember` column is ember's multi-thread runtime, `tokio-mt` tokio's
+    /// with 2 workers, `smol` an async-executor `Executor` run by 2 threads.
+    Multi,
+}
+
 /// A workload selectable on the command line.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Workload {
@@ -57,6 +69,8 @@ pub(crate) struct Workload {
     pub(crate) name: &'static str,
     /// How it runs.
     pub(crate) kind: Kind,
+    /// Single-threaded and pinned, or multi-thread and unpinned.
+    pub(crate) flavour: Flavour,
     /// Its rows.
     pub(crate) metrics: &'static [Metric],
     /// At most this many runs, whatever `--runs` says (the slow, steady ones).
@@ -64,9 +78,24 @@ pub(crate) struct Workload {
 }
 
 impl Workload {
-    /// Whether `rt` has an entry for this workload (raw mio only has the TCP ones).
+    /// Whether `rt` has an entry for this workload: raw mio only has the single-threaded
+    /// TCP ones, tokio-ct none of the multi-thread ones, and only ember and tokio-mt have
+    /// a multi-thread echo server.
     pub(crate) fn applies_to(&self, rt: Runtime) -> bool {
-        rt != Runtime::Mio || matches!(self.kind, Kind::Tcp { .. })
+        let tcp = matches!(self.kind, Kind::Tcp { .. });
+        match (self.flavour, rt) {
+            (_, Runtime::Ember) => true,
+            (Flavour::Pinned, Runtime::Mio) => tcp,
+            (Flavour::Pinned, _) => true,
+            (Flavour::Multi, Runtime::TokioMt) => true,
+            (Flavour::Multi, Runtime::Smol) => !tcp,
+            (Flavour::Multi, Runtime::TokioCt | Runtime::Mio) => false,
+        }
+    }
+
+    /// The workload called `name`.
+    pub(crate) fn find(name: &str) -> Option<&'static Workload> {
+        WORKLOADS.iter().find(|w| w.name == name)
     }
 }
 
@@ -98,11 +127,26 @@ const fn vs(rt: Runtime, bound: f64) -> Target {
 /// "<= tokio" / ">= tokio": against both tokio flavours.
 const TOKIO_1: &[Target] = &[vs(Runtime::TokioCt, 1.0), vs(Runtime::TokioMt, 1.0)];
 
+/// "<= tokio-mt and <= async-executor" for the multi-thread workloads.
+const MT_1: &[Target] = &[vs(Runtime::TokioMt, 1.0), vs(Runtime::Smol, 1.0)];
+
+/// A multi-thread micro workload with one lower-is-better row.
+const fn mt_micro(name: &'static str, metrics: &'static [Metric]) -> Workload {
+    Workload {
+        name,
+        max_runs: usize::MAX,
+        flavour: Flavour::Multi,
+        kind: Kind::Micro,
+        metrics,
+    }
+}
+
 /// Every workload, in table order.
 pub(crate) const WORKLOADS: &[Workload] = &[
     Workload {
         name: "echo50",
         max_runs: usize::MAX,
+        flavour: Flavour::Pinned,
         kind: Kind::Tcp {
             conns: 50,
             size: 64,
@@ -122,6 +166,7 @@ pub(crate) const WORKLOADS: &[Workload] = &[
     Workload {
         name: "echo1",
         max_runs: usize::MAX,
+        flavour: Flavour::Pinned,
         kind: Kind::Tcp {
             conns: 1,
             size: 64,
@@ -137,6 +182,7 @@ pub(crate) const WORKLOADS: &[Workload] = &[
     Workload {
         name: "stream",
         max_runs: usize::MAX,
+        flavour: Flavour::Pinned,
         kind: Kind::Tcp {
             conns: 1,
             size: 16 * 1024,
@@ -150,6 +196,7 @@ pub(crate) const WORKLOADS: &[Workload] = &[
     Workload {
         name: "spawn",
         max_runs: usize::MAX,
+        flavour: Flavour::Pinned,
         kind: Kind::Micro,
         metrics: &[lower(
             "ns_per_task",
@@ -160,6 +207,7 @@ pub(crate) const WORKLOADS: &[Workload] = &[
     Workload {
         name: "timers",
         max_runs: usize::MAX,
+        flavour: Flavour::Pinned,
         kind: Kind::Micro,
         metrics: &[
             lower("timeout_ready_ns", "ns", &[vs(Runtime::TokioCt, 0.5)]),
@@ -181,6 +229,7 @@ pub(crate) const WORKLOADS: &[Workload] = &[
     Workload {
         name: "wakeups",
         max_runs: usize::MAX,
+        flavour: Flavour::Pinned,
         kind: Kind::Micro,
         metrics: &[
             lower("ns_per_message", "ns", TOKIO_1),
@@ -191,6 +240,7 @@ pub(crate) const WORKLOADS: &[Workload] = &[
         name: "memory",
         // RSS growth barely varies between runs, and 10k connections take seconds to set up.
         max_runs: 3,
+        flavour: Flavour::Pinned,
         kind: Kind::Micro,
         metrics: &[
             lower(
@@ -205,6 +255,27 @@ pub(crate) const WORKLOADS: &[Workload] = &[
             ),
         ],
     },
+    Workload {
+        name: "echo50_mt",
+        max_runs: usize::MAX,
+        flavour: Flavour::Multi,
+        kind: Kind::Tcp {
+            conns: 50,
+            size: 64,
+            mode: Mode::PingPong,
+        },
+        metrics: &[
+            higher("trips_per_s", "trips/s", &[]),
+            lower("p50_us", "us", &[]),
+            lower("p99_us", "us", &[]),
+            lower("cpu_ns_per_trip", "ns", &[vs(Runtime::TokioMt, 1.0)]),
+        ],
+    },
+    mt_micro("mt_spawn_local", &[lower("ns_per_task", "ns", MT_1)]),
+    mt_micro("mt_spawn_remote", &[lower("ns_per_task", "ns", MT_1)]),
+    mt_micro("mt_yield", &[lower("ns_per_yield", "ns", MT_1)]),
+    mt_micro("mt_ping_pong", &[lower("ns_per_message", "ns", MT_1)]),
+    mt_micro("mt_chained_spawn", &[lower("ns_per_spawn", "ns", MT_1)]),
 ];
 
 /// The figures of one run: (metric key, value).
@@ -221,7 +292,9 @@ pub(crate) fn run_once(
     quick: bool,
 ) -> io::Result<Figures> {
     match workload.kind {
-        Kind::Tcp { conns, size, mode } => run_tcp(rt, conns, size, mode, duration),
+        Kind::Tcp { conns, size, mode } => {
+            run_tcp(rt, workload.flavour, conns, size, mode, duration)
+        }
         Kind::Micro => {
             let out = Command::new(std::env::current_exe()?)
                 .args([
@@ -279,10 +352,15 @@ struct Server {
 }
 
 impl Server {
-    /// Start the echo server for `rt` and read its port.
-    fn start(rt: Runtime) -> io::Result<(Server, u16)> {
-        let mut child = Command::new(std::env::current_exe()?)
-            .args(["server", rt.name()])
+    /// Start the echo server for `rt` (its multi-thread flavour for [`Flavour::Multi`])
+    /// and read its port.
+    fn start(rt: Runtime, flavour: Flavour) -> io::Result<(Server, u16)> {
+        let mut command = Command::new(std::env::current_exe()?);
+        command.args(["server", rt.name()]);
+        if flavour == Flavour::Multi {
+            command.arg("mt");
+        }
+        let mut child = command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()?;
@@ -327,12 +405,13 @@ impl Server {
 /// One TCP run: server, CPU reading, load, CPU reading, stop.
 fn run_tcp(
     rt: Runtime,
+    flavour: Flavour,
     conns: usize,
     size: usize,
     mode: Mode,
     duration: Duration,
 ) -> io::Result<Figures> {
-    let (mut server, port) = Server::start(rt)?;
+    let (mut server, port) = Server::start(rt, flavour)?;
     let result = (|| {
         let cpu_before = server.cpu_ns()?;
         let mode_name = match mode {
@@ -400,11 +479,30 @@ mod tests {
     }
 
     #[test]
-    fn raw_mio_only_runs_tcp_workloads() {
+    fn raw_mio_only_runs_single_threaded_tcp_workloads() {
         for w in WORKLOADS {
             let tcp = matches!(w.kind, Kind::Tcp { .. });
-            assert_eq!(w.applies_to(Runtime::Mio), tcp, "{}", w.name);
+            let pinned = w.flavour == Flavour::Pinned;
+            assert_eq!(w.applies_to(Runtime::Mio), tcp && pinned, "{}", w.name);
             assert!(w.applies_to(Runtime::Ember));
+            assert!(w.applies_to(Runtime::TokioMt));
         }
+    }
+
+    #[test]
+    fn multi_thread_workloads_compare_multi_thread_runtimes() {
+        let mt: Vec<&Workload> = WORKLOADS
+            .iter()
+            .filter(|w| w.flavour == Flavour::Multi)
+            .collect();
+        assert_eq!(mt.len(), 6);
+        for w in mt {
+            assert!(!w.applies_to(Runtime::TokioCt), "{}", w.name);
+            let micro = matches!(w.kind, Kind::Micro);
+            assert_eq!(w.applies_to(Runtime::Smol), micro, "{}", w.name);
+            assert!(w.name.starts_with("mt_") || w.name.ends_with("_mt"));
+        }
+        assert!(Workload::find("mt_yield").is_some());
+        assert!(Workload::find("yield").is_none());
     }
 }

@@ -1,6 +1,8 @@
-//! In-process micro workloads (spawn, timers, wakeups, memory). The parent runs each
-//! one in a fresh child process per runtime, pinned to one CPU, so allocations and RSS
-//! of one runtime never pollute another's figures. A workload returns `(metric, value)`
+//! In-process micro workloads (spawn, timers, wakeups, memory, and the multi-thread
+//! `mt_*` ones). The parent runs each one in a fresh child process per runtime, so
+//! allocations and RSS of one runtime never pollute another's figures. The child pins
+//! itself to one CPU, except for the `mt_*` workloads: those allow themselves every
+//! CPU (whatever mask they inherited) and fail if they cannot have two. A workload returns `(metric, value)`
 //! pairs that the child prints as `metric value` lines.
 //!
 //! Each workload's body is written once, generic over the runtime's spawn/sleep/yield
@@ -8,6 +10,8 @@
 //! columns is only the runtime.
 
 pub(crate) mod memory;
+pub(crate) mod mt;
+pub(crate) mod pool;
 pub(crate) mod spawn;
 pub(crate) mod timers;
 pub(crate) mod wakeups;
@@ -15,6 +19,7 @@ pub(crate) mod wakeups;
 use std::io;
 
 use crate::runtimes::Runtime;
+use crate::workloads::{Flavour, Workload};
 
 /// Named figures produced by one run of a workload.
 pub(crate) type Metrics = Vec<(&'static str, f64)>;
@@ -24,12 +29,26 @@ pub(crate) type Metrics = Vec<(&'static str, f64)>;
 /// # Errors
 /// Fails for an unknown workload, a runtime that does not apply, or a failing run.
 pub(crate) fn run(name: &str, rt: Runtime, quick: bool) -> io::Result<()> {
-    crate::proc::pin_to_cpu(crate::servers::SERVER_CPU)?;
+    let workload = Workload::find(name)
+        .ok_or_else(|| io::Error::other(format!("unknown micro workload {name}")))?;
+    match workload.flavour {
+        Flavour::Pinned => crate::proc::pin_to_cpu(crate::servers::SERVER_CPU)?,
+        Flavour::Multi => {
+            let allowed = crate::proc::unpin()?;
+            let wanted = crate::proc::online_cpus().min(crate::runtimes::MT_WORKERS);
+            if allowed < wanted {
+                return Err(io::Error::other(format!(
+                    "{name} needs {wanted} CPUs but may only run on {allowed}"
+                )));
+            }
+        }
+    }
     let metrics = match name {
         "spawn" => spawn::run(rt, quick)?,
         "timers" => timers::run(rt, quick)?,
         "wakeups" => wakeups::run(rt, quick)?,
         "memory" => memory::run(rt, quick)?,
+        _ if workload.flavour == Flavour::Multi => mt::run(name, rt, quick)?,
         _ => return Err(io::Error::other(format!("unknown micro workload {name}"))),
     };
     for (metric, value) in metrics {

@@ -108,7 +108,7 @@ async fn join_all<H: Future>(handles: Vec<H>, ok: &impl Fn(H::Output) -> bool) -
 }
 
 /// Send a counter to the partner and wait for it to come back, `rounds` times.
-async fn ping(tx: UnboundedSender<u64>, mut rx: UnboundedReceiver<u64>, rounds: usize) {
+pub(super) async fn ping(tx: UnboundedSender<u64>, mut rx: UnboundedReceiver<u64>, rounds: usize) {
     for round in 0..rounds as u64 {
         if tx.unbounded_send(round).is_err() || rx.next().await.is_none() {
             return;
@@ -117,7 +117,7 @@ async fn ping(tx: UnboundedSender<u64>, mut rx: UnboundedReceiver<u64>, rounds: 
 }
 
 /// Send back whatever arrives until the partner hangs up.
-async fn pong(tx: UnboundedSender<u64>, mut rx: UnboundedReceiver<u64>) {
+pub(super) async fn pong(tx: UnboundedSender<u64>, mut rx: UnboundedReceiver<u64>) {
     while let Some(round) = rx.next().await {
         if tx.unbounded_send(round).is_err() {
             return;

@@ -1,4 +1,4 @@
-//! The ember echo server on ember's current-thread runtime.
+//! The ember echo server, on ember's current-thread or multi-thread runtime.
 
 use std::io;
 
@@ -7,9 +7,8 @@ use ember::net::{TcpListener, TcpStream};
 
 use super::BUF_SIZE;
 
-/// Accept connections forever, one spawned task each.
-pub(super) fn serve(listener: std::net::TcpListener) -> io::Result<()> {
-    let rt = crate::runtimes::ember()?;
+/// Accept connections forever on `rt`, one spawned task each.
+pub(super) fn serve(listener: std::net::TcpListener, rt: ember::Runtime) -> io::Result<()> {
     rt.block_on(async {
         let listener = TcpListener::from_std(listener)?;
         loop {

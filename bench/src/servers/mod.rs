@@ -2,7 +2,8 @@
 //! one task per connection that reads into a buffer and writes it back.
 //!
 //! The server process pins itself to CPU 0 before building its runtime (so worker
-//! threads inherit the mask), binds 127.0.0.1:0, prints `port N`, and then serves
+//! threads inherit the mask); the multi-thread servers of `echo50_mt` (ember and tokio,
+//! 2 workers each) instead allow themselves every CPU. Then it binds 127.0.0.1:0, prints `port N`, and then serves
 //! while a control thread answers the parent on stdin: `cpu` prints `cpu_ns N` (user +
 //! system time of the whole process), `stop` or end of input exits.
 
@@ -27,8 +28,12 @@ pub(crate) const SERVER_CPU: usize = 0;
 ///
 /// # Errors
 /// Fails when the CPU cannot be pinned, the port cannot be bound, or the runtime fails.
-pub(crate) fn run(rt: Runtime) -> io::Result<()> {
-    proc::pin_to_cpu(SERVER_CPU)?;
+pub(crate) fn run(rt: Runtime, multi: bool) -> io::Result<()> {
+    if multi {
+        proc::unpin()?;
+    } else {
+        proc::pin_to_cpu(SERVER_CPU)?;
+    }
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
     listener.set_nonblocking(true)?;
     println!("port {}", listener.local_addr()?.port());
@@ -36,7 +41,15 @@ pub(crate) fn run(rt: Runtime) -> io::Result<()> {
         .name("control".into())
         .spawn(control)?;
     match rt {
-        Runtime::Ember => ember::serve(listener),
+        Runtime::Ember if multi => ember::serve(listener, crate::runtimes::ember_mt()?),
+        Runtime::Ember => ember::serve(listener, crate::runtimes::ember()?),
+        Runtime::TokioMt if multi => {
+            let rt = crate::runtimes::tokio_mt_workers()?;
+            rt.block_on(tokio::serve(listener))
+        }
+        _ if multi => Err(io::Error::other(format!(
+            "{rt} has no multi-thread echo server"
+        ))),
         Runtime::TokioCt => {
             let rt = crate::runtimes::tokio_ct()?;
             rt.block_on(tokio::serve(listener))
