@@ -161,9 +161,9 @@ impl CurrentThread {
     /// Runs `f` to completion on this thread, running spawned tasks meanwhile.
     ///
     /// The `block_on` future is polled whenever its waker fired; between its polls, runnable
-    /// tasks run in batches. Every 61 polls (task polls and polls of `f` alike),
-    /// `park(Some(Duration::ZERO))` is called so the park hook (a reactor) can check for
-    /// events even while tasks stay runnable. When nothing is runnable and `f` was not
+    /// tasks run in batches. After 61 polls (task polls and polls of `f` alike) without a
+    /// park, `park(Some(Duration::ZERO))` is called so the park hook (a reactor) can check
+    /// for events even while tasks stay runnable. When nothing is runnable and `f` was not
     /// woken, `park(None)` blocks until something unparks the thread. While it runs, this
     /// scheduler is the thread's current one ([`Handle::current`], [`spawn_local`](crate::spawn_local)).
     ///
@@ -181,15 +181,15 @@ impl CurrentThread {
         let waker = Waker::from(main.clone());
         let mut cx = Context::from_waker(&waker);
         let mut f = pin!(f);
-        // Polls since the last non-blocking park; the main future's polls count too, so a
-        // main future that keeps waking itself cannot starve the park hook either.
+        // Polls since the park hook last ran; the main future's polls count too, so a main
+        // future that keeps waking itself cannot starve the park hook either.
         let mut polls: u32 = 0;
-        let mut tick = |park: &mut dyn Park| {
-            polls += 1;
-            if polls < EVENT_INTERVAL {
+        let tick = |polls: &mut u32, park: &mut dyn Park| {
+            *polls += 1;
+            if *polls < EVENT_INTERVAL {
                 return false;
             }
-            polls = 0;
+            *polls = 0;
             park.park(Some(Duration::ZERO));
             // Fairness for remote work: append it behind the local queue now, even though the
             // local queue is not empty.
@@ -201,12 +201,12 @@ impl CurrentThread {
                 if let Poll::Ready(output) = f.as_mut().poll(&mut cx) {
                     return output;
                 }
-                tick(park);
+                tick(&mut polls, park);
             }
             // A batch of tasks, then back to the main future.
             while let Some(runnable) = self.core.next_task() {
                 runnable.run();
-                if tick(park) {
+                if tick(&mut polls, park) {
                     break;
                 }
             }
@@ -214,6 +214,10 @@ impl CurrentThread {
                 continue;
             }
             park.park(None);
+            // The park hook just checked for events: the next non-blocking check is due
+            // EVENT_INTERVAL polls from now, not sooner (a server that goes idle between
+            // bursts would otherwise pay an extra, usually empty, poll of the OS per burst).
+            polls = 0;
         }
     }
 }

@@ -18,10 +18,10 @@
 //!   worker's ring; at most half of them search at once. `spawn_local` on a worker pins the
 //!   task to that worker.
 //!
-//! Both call `park(Some(ZERO))` every 61 task polls so the park hook can check for I/O and
-//! timers even under load, and `park(None)` with nothing to do. The [`Park`]/[`Unpark`] pair
-//! is the only link to a reactor: the `ember` facade implements them with its reactor, while
-//! the standalone [`block_on`] here uses `std::thread::park`.
+//! Both call `park(Some(ZERO))` after 61 task polls without a park so the park hook can
+//! check for I/O and timers even under load, and `park(None)` with nothing to do. The
+//! [`Park`]/[`Unpark`] pair is the only link to a reactor: the `ember` facade implements
+//! them with its reactor, while the standalone [`block_on`] here uses `std::thread::park`.
 //!
 //! Tasks are isolated: a panic inside a task is caught and delivered through its
 //! [`JoinHandle`] as a [`JoinError`](task::JoinError); an abort drops the task's future at its

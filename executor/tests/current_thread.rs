@@ -612,6 +612,58 @@ fn busy_tasks_still_let_the_park_hook_poll() {
     });
 }
 
+/// A park hook playing a reactor: each blocking park delivers "an event" by waking every
+/// waker registered with it.
+struct EventPark {
+    wakers: Rc<RefCell<Vec<Waker>>>,
+    zero: usize,
+    blocking: usize,
+}
+
+impl Park for EventPark {
+    fn park(&mut self, timeout: Option<Duration>) {
+        if timeout.is_some_and(|d| d.is_zero()) {
+            self.zero += 1;
+            return;
+        }
+        self.blocking += 1;
+        let wakers = std::mem::take(&mut *self.wakers.borrow_mut());
+        wakers.into_iter().for_each(Waker::wake);
+    }
+}
+
+#[test]
+fn a_blocking_park_restarts_the_count_to_the_next_non_blocking_one() {
+    bounded(|| {
+        let sched = scheduler();
+        let wakers = Rc::new(RefCell::new(Vec::<Waker>::new()));
+        let mut park = EventPark {
+            wakers: wakers.clone(),
+            zero: 0,
+            blocking: 0,
+        };
+        // 300 short bursts (one poll each), every one ended by a blocking park: the hook
+        // checks for events at every burst anyway, so no extra non-blocking park is due.
+        let task = sched.spawn_local(async move {
+            for _ in 0..300 {
+                let mut registered = false;
+                std::future::poll_fn(|cx| {
+                    if registered {
+                        return std::task::Poll::Ready(());
+                    }
+                    registered = true;
+                    wakers.borrow_mut().push(cx.waker().clone());
+                    std::task::Poll::Pending
+                })
+                .await;
+            }
+        });
+        sched.block_on(task, &mut park).unwrap();
+        assert!(park.blocking >= 300, "{}", park.blocking);
+        assert_eq!(park.zero, 0);
+    });
+}
+
 #[test]
 fn busy_main_future_still_lets_the_park_hook_poll() {
     bounded(|| {

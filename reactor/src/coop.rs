@@ -71,17 +71,22 @@ pub fn budget<R>(f: impl FnOnce() -> R) -> R {
 /// [`budget`]); otherwise wakes `cx` and returns `Pending`, asking the caller
 /// to yield.
 pub fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
-    let remaining = CURRENT.try_with(Cell::get).ok().flatten();
-    match remaining {
-        None => Poll::Ready(()),
-        Some(0) => {
-            cx.waker().wake_by_ref();
-            Poll::Pending
-        }
-        Some(n) => {
-            CURRENT.with(|c| c.set(Some(n - 1)));
-            Poll::Ready(())
-        }
+    // One thread-local access on the hot path: read and spend in the same closure.
+    let spent = CURRENT
+        .try_with(|c| match c.get() {
+            Some(0) => true,
+            Some(n) => {
+                c.set(Some(n - 1));
+                false
+            }
+            None => false,
+        })
+        .unwrap_or(false);
+    if spent {
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    } else {
+        Poll::Ready(())
     }
 }
 

@@ -162,6 +162,11 @@ impl Wheel {
     /// the due tick of the earliest entry when it sits in level 0, and a
     /// lower bound on it otherwise. `None` if the wheel is empty.
     pub(crate) fn next_expiration_tick(&self) -> Option<u64> {
+        if self.entries.is_empty() {
+            // Every listed entry is in `entries`: nothing is linked anywhere.
+            debug_assert!(self.expired_head == NIL);
+            return None;
+        }
         if self.expired_head != NIL {
             return Some(self.elapsed);
         }
@@ -178,6 +183,13 @@ impl Wheel {
     /// entries first, in insertion order; within one tick, in slot order),
     /// pushing their wakers onto `wakers`. Returns how many fired.
     pub(crate) fn process(&mut self, now: u64, wakers: &mut Vec<Waker>) -> usize {
+        if self.entries.is_empty() {
+            // The reactor calls this every turn, mostly with no timer at all:
+            // then no list or slot has anything to visit, only time moves on.
+            debug_assert!(self.expired_head == NIL);
+            self.elapsed = self.elapsed.max(now);
+            return 0;
+        }
         let mut fired = 0;
         while self.expired_head != NIL {
             let key = self.expired_head;
