@@ -96,40 +96,29 @@ impl Flavor {
 /// runs `fut` on a fresh one.
 #[macro_export]
 macro_rules! per_flavor {
+    (@module $module:ident, $flavor:ident, $($item:item)*) => {
+        mod $module {
+            #[allow(unused_imports)]
+            use super::*;
+            #[allow(dead_code)]
+            fn builder() -> ember::Builder {
+                $crate::util::Flavor::$flavor.builder()
+            }
+            #[allow(dead_code)]
+            fn runtime() -> ember::Runtime {
+                builder().build().expect("build the test runtime")
+            }
+            #[allow(dead_code)]
+            fn block_on<F: std::future::Future>(future: F) -> F::Output {
+                runtime().block_on(future)
+            }
+            $($item)*
+        }
+    };
+    // After the internal rule: a rule that starts parsing items cannot
+    // back out of it.
     ($($item:item)*) => {
-        mod current_thread {
-            #[allow(unused_imports)]
-            use super::*;
-            #[allow(dead_code)]
-            fn builder() -> ember::Builder {
-                $crate::util::Flavor::CurrentThread.builder()
-            }
-            #[allow(dead_code)]
-            fn runtime() -> ember::Runtime {
-                builder().build().expect("build the test runtime")
-            }
-            #[allow(dead_code)]
-            fn block_on<F: std::future::Future>(future: F) -> F::Output {
-                runtime().block_on(future)
-            }
-            $($item)*
-        }
-        mod multi_thread {
-            #[allow(unused_imports)]
-            use super::*;
-            #[allow(dead_code)]
-            fn builder() -> ember::Builder {
-                $crate::util::Flavor::MultiThread.builder()
-            }
-            #[allow(dead_code)]
-            fn runtime() -> ember::Runtime {
-                builder().build().expect("build the test runtime")
-            }
-            #[allow(dead_code)]
-            fn block_on<F: std::future::Future>(future: F) -> F::Output {
-                runtime().block_on(future)
-            }
-            $($item)*
-        }
+        $crate::per_flavor!(@module current_thread, CurrentThread, $($item)*);
+        $crate::per_flavor!(@module multi_thread, MultiThread, $($item)*);
     };
 }
