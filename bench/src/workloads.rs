@@ -224,6 +224,15 @@ pub(crate) const WORKLOADS: &[Workload] = &[
             lower("late_max_ms", "ms", &[]),
             lower("fire_span_ms", "ms", &[]),
             lower("fire_overrun", "tasks", &[]),
+            lower("1k_late_p50_ms", "ms", &[]),
+            lower(
+                "1k_late_p99_ms",
+                "ms",
+                &[Target {
+                    vs: None,
+                    bound: 1.0,
+                }],
+            ),
         ],
     },
     Workload {
