@@ -2,7 +2,6 @@
 
 mod util;
 
-use ember::net::{TcpListener, TcpStream};
 use ember::time::{sleep, Duration};
 use futures_util::io::AsyncWriteExt;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -17,11 +16,7 @@ per_flavor! {
         // watchdog aborts it.
         let _guard = watchdog(Duration::from_secs(30));
         block_on(async {
-            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let mut writer = TcpStream::connect(listener.local_addr().unwrap())
-                .await
-                .unwrap();
-            let (reader, _) = listener.accept().await.unwrap();
+            let (mut writer, reader) = util::tcp_pair().await;
             writer.write_all(b"always ready").await.unwrap();
 
             let fired = Arc::new(AtomicBool::new(false));

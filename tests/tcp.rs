@@ -193,11 +193,7 @@ per_flavor! {
     fn zero_length_reads_and_writes_complete_at_once() {
         let _guard = watchdog(Duration::from_secs(30));
         block_on(async {
-            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let mut client = TcpStream::connect(listener.local_addr().unwrap())
-                .await
-                .unwrap();
-            let (_server_side, _) = listener.accept().await.unwrap();
+            let (mut client, _server_side) = util::tcp_pair().await;
             // Nothing was sent, so a non-empty read would wait forever; an empty
             // one must not.
             assert_eq!(client.read(&mut []).await.unwrap(), 0);
@@ -209,11 +205,7 @@ per_flavor! {
     fn nodelay_ttl_and_peek() {
         let _guard = watchdog(Duration::from_secs(30));
         block_on(async {
-            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let mut client = TcpStream::connect(listener.local_addr().unwrap())
-                .await
-                .unwrap();
-            let (mut server_side, _) = listener.accept().await.unwrap();
+            let (mut client, mut server_side) = util::tcp_pair().await;
             client.set_nodelay(true).unwrap();
             assert!(client.nodelay().unwrap());
             client.set_ttl(42).unwrap();
@@ -256,11 +248,7 @@ per_flavor! {
     fn split_halves_wake_independently() {
         let _guard = watchdog(Duration::from_secs(30));
         block_on(async {
-            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let client = TcpStream::connect(listener.local_addr().unwrap())
-                .await
-                .unwrap();
-            let (mut peer, _) = listener.accept().await.unwrap();
+            let (client, mut peer) = util::tcp_pair().await;
             let (mut reader, mut writer) = client.into_split();
 
             // The reader waits on its own task while the writer task sends; the

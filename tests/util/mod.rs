@@ -122,3 +122,16 @@ macro_rules! per_flavor {
         $crate::per_flavor!(@module multi_thread, MultiThread, $($item)*);
     };
 }
+
+/// A connected pair of TCP streams on 127.0.0.1: (client, server side).
+pub async fn tcp_pair() -> (ember::net::TcpStream, ember::net::TcpStream) {
+    let listener = ember::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind 127.0.0.1:0");
+    let addr = listener.local_addr().expect("listener address");
+    let client = ember::net::TcpStream::connect(addr)
+        .await
+        .expect("connect to the listener");
+    let (server_side, _) = listener.accept().await.expect("accept");
+    (client, server_side)
+}
