@@ -28,6 +28,6 @@ impl<F: Future> Future for Budgeted<F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let inner = self.project().inner;
-        ember_reactor::coop::budget(|| inner.poll(cx))
+        ember_reactor::__private::coop::budget(|| inner.poll(cx))
     }
 }

@@ -96,7 +96,7 @@ impl<T: AsFd> Async<T> {
     /// # }
     /// ```
     pub fn new(io: T) -> io::Result<Async<T>> {
-        ember_reactor::sys::set_nonblocking(io.as_fd())?;
+        ember_reactor::__private::set_nonblocking(io.as_fd())?;
         Async::new_nonblocking(io)
     }
 

@@ -11,16 +11,12 @@
 //! Outside of `budget` (for example code driven by a foreign executor) the
 //! thread is unconstrained and `poll_proceed` always succeeds.
 
-use std::cell::Cell;
 use std::task::{Context, Poll};
+
+use crate::context;
 
 /// Units of work a task may do per poll before it is made to yield.
 pub const BUDGET: u8 = 128;
-
-thread_local! {
-    /// `None`: unconstrained (not inside `budget`). `Some(n)`: n units left.
-    static CURRENT: Cell<Option<u8>> = const { Cell::new(None) };
-}
 
 /// Restores the enclosing budget when `budget` returns or unwinds.
 struct ResetGuard(Option<u8>);
@@ -28,7 +24,7 @@ struct ResetGuard(Option<u8>);
 impl Drop for ResetGuard {
     fn drop(&mut self) {
         let previous = self.0;
-        let _ = CURRENT.try_with(|c| c.set(previous));
+        context::with(|c| c.budget.set(previous));
     }
 }
 
@@ -42,7 +38,7 @@ impl Drop for ResetGuard {
 /// ```
 /// use std::sync::Arc;
 /// use std::task::{Context, Wake, Waker};
-/// use ember_reactor::coop;
+/// use ember_reactor::__private::coop;
 ///
 /// struct Noop;
 /// impl Wake for Noop {
@@ -60,7 +56,7 @@ impl Drop for ResetGuard {
 /// assert_eq!(spent, coop::BUDGET as usize);
 /// ```
 pub fn budget<R>(f: impl FnOnce() -> R) -> R {
-    let previous = CURRENT.with(|c| c.replace(Some(BUDGET)));
+    let previous = context::with(|c| c.budget.replace(Some(BUDGET))).flatten();
     let _reset = ResetGuard(previous);
     f()
 }
@@ -72,16 +68,15 @@ pub fn budget<R>(f: impl FnOnce() -> R) -> R {
 /// to yield.
 pub fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
     // One thread-local access on the hot path: read and spend in the same closure.
-    let spent = CURRENT
-        .try_with(|c| match c.get() {
-            Some(0) => true,
-            Some(n) => {
-                c.set(Some(n - 1));
-                false
-            }
-            None => false,
-        })
-        .unwrap_or(false);
+    let spent = context::with(|c| match c.budget.get() {
+        Some(0) => true,
+        Some(n) => {
+            c.budget.set(Some(n - 1));
+            false
+        }
+        None => false,
+    })
+    .unwrap_or(false);
     if spent {
         cx.waker().wake_by_ref();
         Poll::Pending

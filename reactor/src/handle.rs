@@ -1,5 +1,4 @@
-//! The shared half of the reactor: [`Handle`], its source registry, and the
-//! thread-local "current reactor".
+//! The shared half of the reactor: [`Handle`] and its source registry.
 //!
 //! # Ground rules
 //!
@@ -12,10 +11,9 @@
 //!   with the OS happens after the slot is reserved and the lock released.
 //! * The mio `Registry` is thread-safe; any thread may register or
 //!   deregister sources.
-//! * The thread-local current handle is only touched by its own thread
-//!   through [`Handle::enter`] / [`Handle::current`].
+//! * The current handle of a thread lives in its driver context
+//!   ([`crate::context`]), set by [`Handle::enter`].
 
-use std::cell::RefCell;
 use std::fmt;
 use std::io;
 use std::marker::PhantomData;
@@ -23,6 +21,7 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use slab::Slab;
 
+use crate::context::{self, NO_RUNTIME};
 use crate::registration::Registration;
 use crate::scheduled_io::{shutdown_error, ScheduledIo};
 use crate::signal::{SignalListener, SignalShared};
@@ -67,7 +66,7 @@ pub(crate) struct Inner {
 }
 
 /// Runs a blocking closure away from the reactor's thread, for example on a
-/// runtime's blocking pool. See [`Handle::set_blocking_offload`].
+/// runtime's blocking pool. See [`crate::__private::set_blocking_offload`].
 pub type BlockingOffload = Arc<dyn Fn(Box<dyn FnOnce() + Send>) + Send + Sync>;
 
 /// The slab of sources plus what is needed to name them.
@@ -77,10 +76,6 @@ pub(crate) struct Sources {
     generation: usize,
     /// Set when the driver is dropped; no new registrations after that.
     shutdown: bool,
-}
-
-thread_local! {
-    static CURRENT: RefCell<Option<Handle>> = const { RefCell::new(None) };
 }
 
 impl Inner {
@@ -140,32 +135,27 @@ impl Handle {
     /// # Panics
     ///
     /// If no reactor is entered on this thread (see [`Handle::enter`]), with
-    /// "there is no ember reactor running: call this from inside
-    /// ember::block_on, a Runtime or `#[ember::main]`".
+    /// "there is no ember runtime on this thread: start one with
+    /// `ember::block_on`, `Runtime::block_on` or `#[ember::main]`, or enter
+    /// one with `Runtime::enter` or `Handle::enter`".
+    #[track_caller]
     pub fn current() -> Handle {
         match Handle::try_current() {
             Some(handle) => handle,
-            None => panic!(
-                "there is no ember reactor running: call this from inside ember::block_on, a Runtime or #[ember::main]"
-            ),
+            None => panic!("{NO_RUNTIME}"),
         }
     }
 
     /// The reactor entered on this thread, if any.
     pub fn try_current() -> Option<Handle> {
-        CURRENT
-            .try_with(|current| current.borrow().clone())
-            .ok()
-            .flatten()
+        context::current()
     }
 
-    /// Make this the thread's current reactor until the guard is dropped,
-    /// which restores the previous one. Only the reactor context is set; the
-    /// timer's context is entered separately (`ember_timer::Handle::enter`).
+    /// Make this the thread's current reactor (and so its timer and signal
+    /// source) until the guard is dropped, which restores the previous one.
     pub fn enter(&self) -> EnterGuard {
-        let previous = CURRENT.with(|current| current.borrow_mut().replace(self.clone()));
         EnterGuard {
-            previous,
+            previous: context::replace(Some(self.clone())),
             _not_send: PhantomData,
         }
     }
@@ -176,24 +166,9 @@ impl Handle {
     }
 
     /// Installs where [`offload_blocking`](Handle::offload_blocking) sends
-    /// work. The runtime installs its blocking pool here; the reactor itself
-    /// owns no threads. Only the first call takes effect; returns whether it
-    /// did.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// # fn main() -> std::io::Result<()> {
-    /// use std::sync::Arc;
-    /// let driver = ember_reactor::Driver::new(ember_timer::Clock::real())?;
-    /// let installed = driver.handle().set_blocking_offload(Arc::new(|work| {
-    ///     std::thread::spawn(work);
-    /// }));
-    /// assert!(installed);
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn set_blocking_offload(&self, offload: BlockingOffload) -> bool {
+    /// work; only the first call takes effect. See
+    /// [`crate::__private::set_blocking_offload`].
+    pub(crate) fn set_blocking_offload(&self, offload: BlockingOffload) -> bool {
         self.inner.offload.set(offload).is_ok()
     }
 
@@ -203,19 +178,7 @@ impl Handle {
     ///
     /// A pool that shuts down may drop `work` without running it: callers
     /// that wait for a result must treat a dropped closure as an error.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// # fn main() -> std::io::Result<()> {
-    /// let driver = ember_reactor::Driver::new(ember_timer::Clock::real())?;
-    /// let (tx, rx) = std::sync::mpsc::channel();
-    /// driver.handle().offload_blocking(Box::new(move || tx.send(1).unwrap()));
-    /// assert_eq!(rx.recv().unwrap(), 1);
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn offload_blocking(&self, work: Box<dyn FnOnce() + Send>) {
+    pub(crate) fn offload_blocking(&self, work: Box<dyn FnOnce() + Send>) {
         match self.inner.offload.get() {
             Some(offload) => offload(work),
             None => work(),
@@ -349,8 +312,8 @@ pub struct EnterGuard {
 
 impl Drop for EnterGuard {
     fn drop(&mut self) {
-        let previous = self.previous.take();
-        let _ = CURRENT.try_with(|current| *current.borrow_mut() = previous);
+        // The handle replaced here is dropped after the context is released.
+        let _entered = context::replace(self.previous.take());
     }
 }
 

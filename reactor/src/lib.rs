@@ -25,7 +25,7 @@
 //! which writes the OS waker only if the driver is actually asleep.
 //! Signals ([`Handle::listen_signals`]) are written by a signal-hook action
 //! to a per-reactor self-pipe and fanned out to every listener. The
-//! [`coop`] budget makes a task that keeps finding I/O ready yield now and
+//! coop budget makes a task that keeps finding I/O ready yield now and
 //! then, so one busy connection cannot starve the others.
 //!
 //! # Example
@@ -53,20 +53,52 @@
 //! # }
 //! ```
 
+mod context;
+mod coop;
 mod driver;
 mod handle;
 mod ready;
 mod registration;
 mod scheduled_io;
 mod signal;
+mod sys;
 mod token;
 mod unpark;
 
-pub mod coop;
-pub mod sys;
-
 pub use driver::Driver;
-pub use handle::{BlockingOffload, EnterGuard, Handle};
-pub use ready::{Direction, Ready, ReadyEvent};
-pub use registration::Registration;
+pub use handle::{EnterGuard, Handle};
+pub use ready::{Direction, Interest, Ready, ReadyEvent};
+pub use registration::{Readiness, Registration};
 pub use signal::SignalListener;
+
+/// What ember's own crates share with the reactor beyond its public API.
+///
+/// Not part of the public API: used by `ember-io` and the `ember` facade,
+/// and not covered by semver. Do not use it.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::context::NO_RUNTIME;
+    pub use crate::handle::BlockingOffload;
+    /// The cooperative budget (see the module docs of `coop`).
+    pub mod coop {
+        pub use crate::coop::{budget, poll_proceed, BUDGET};
+    }
+    pub use crate::sys::set_nonblocking;
+
+    /// Installs where the reactor sends blocking work (name lookups): the
+    /// runtime's blocking pool. The reactor itself owns no threads. Only the
+    /// first call takes effect; returns whether it did.
+    pub fn set_blocking_offload(
+        handle: &crate::Handle,
+        offload: BlockingOffload,
+    ) -> bool {
+        handle.set_blocking_offload(offload)
+    }
+
+    /// Runs `work`, which may block, on the blocking offload of `handle`
+    /// (or on this thread without one). A pool that shuts down may drop
+    /// `work` without running it.
+    pub fn offload_blocking(handle: &crate::Handle, work: Box<dyn FnOnce() + Send>) {
+        handle.offload_blocking(work);
+    }
+}

@@ -1,4 +1,5 @@
-//! The vocabulary of readiness: [`Direction`], [`Ready`] and [`ReadyEvent`].
+//! The vocabulary of readiness: [`Direction`], [`Interest`], [`Ready`] and
+//! [`ReadyEvent`].
 //!
 //! `Ready` is a small bit set mirroring what the OS poller reports for a
 //! source. A direction is considered ready when its own bit is set, when the
@@ -15,6 +16,88 @@ pub enum Direction {
     Read,
     /// Writing (and connecting, sending).
     Write,
+}
+
+impl Direction {
+    /// The interest that waits for this direction.
+    pub const fn interest(self) -> Interest {
+        match self {
+            Direction::Read => Interest::READABLE,
+            Direction::Write => Interest::WRITABLE,
+        }
+    }
+}
+
+/// What a waiter waits for: reading, writing, or either (tokio's `Interest`).
+///
+/// # Examples
+///
+/// ```
+/// use ember_reactor::Interest;
+///
+/// let both = Interest::READABLE | Interest::WRITABLE;
+/// assert!(both.is_readable() && both.is_writable());
+/// assert!(!Interest::READABLE.is_writable());
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Interest(u8);
+
+impl Interest {
+    /// Interest in reading (and accepting, receiving).
+    pub const READABLE: Interest = Interest(1);
+    /// Interest in writing (and connecting, sending).
+    pub const WRITABLE: Interest = Interest(2);
+
+    /// Whether this includes [`Interest::READABLE`].
+    pub const fn is_readable(self) -> bool {
+        self.0 & Interest::READABLE.0 != 0
+    }
+
+    /// Whether this includes [`Interest::WRITABLE`].
+    pub const fn is_writable(self) -> bool {
+        self.0 & Interest::WRITABLE.0 != 0
+    }
+
+    /// Both interests of `self` and `other`.
+    pub const fn add(self, other: Interest) -> Interest {
+        Interest(self.0 | other.0)
+    }
+
+    /// The readiness flags that satisfy this interest: readable, writable,
+    /// closed or error in a direction it includes.
+    pub(crate) const fn mask(self) -> Ready {
+        let mut bits = 0;
+        if self.is_readable() {
+            bits |= Ready::READ_MASK.0;
+        }
+        if self.is_writable() {
+            bits |= Ready::WRITE_MASK.0;
+        }
+        Ready(bits)
+    }
+
+    /// Whether `ready` concerns a direction of this interest.
+    pub(crate) const fn matches(self, ready: Ready) -> bool {
+        ready.0 & self.mask().0 != 0
+    }
+}
+
+impl std::ops::BitOr for Interest {
+    type Output = Interest;
+    fn bitor(self, rhs: Interest) -> Interest {
+        self.add(rhs)
+    }
+}
+
+impl fmt::Debug for Interest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.is_readable(), self.is_writable()) {
+            (true, true) => f.write_str("READABLE | WRITABLE"),
+            (true, false) => f.write_str("READABLE"),
+            (false, true) => f.write_str("WRITABLE"),
+            (false, false) => f.write_str("(empty)"),
+        }
+    }
 }
 
 /// A set of readiness flags for one source.
@@ -68,14 +151,6 @@ impl Ready {
             bits |= Ready::ERROR.0;
         }
         Ready(bits)
-    }
-
-    /// The flags that concern `direction`.
-    pub(crate) const fn mask(direction: Direction) -> Ready {
-        match direction {
-            Direction::Read => Ready::READ_MASK,
-            Direction::Write => Ready::WRITE_MASK,
-        }
     }
 
     pub(crate) const fn intersection(self, other: Ready) -> Ready {

@@ -6,13 +6,15 @@
 //! [`Registration::deregister`] before closing the fd.
 
 use std::fmt;
+use std::future::Future;
 use std::io;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use crate::coop;
 use crate::handle::Handle;
-use crate::ready::{Direction, ReadyEvent};
+use crate::ready::{Direction, Interest, ReadyEvent};
 use crate::scheduled_io::ScheduledIo;
 
 /// A source registered with a reactor; `Send + Sync`, so both halves of a
@@ -62,14 +64,18 @@ impl Registration {
         self.io.token()
     }
 
-    /// Poll for readiness in `direction`.
+    /// Poll for readiness in `dir`, for the `poll_*` methods of I/O types.
     ///
     /// Ready when the direction is ready, closed in that direction, or the
     /// source reported an error. Returning `Ready` spends one unit of the
-    /// task's [`coop`] budget; when the budget is spent this wakes `cx` and
-    /// returns `Pending` so the task yields. Otherwise `Pending` stores `cx`'s
-    /// waker in the direction's slot (one waiter per direction: the last
-    /// poller wins).
+    /// task's coop budget; when the budget is spent this wakes `cx` and
+    /// returns `Pending` so the task yields.
+    ///
+    /// Each direction has **one** slot for the wakers of this method: when
+    /// two tasks poll the same direction, only the most recent one is woken
+    /// (as with tokio's `poll_*` methods). Code that may wait on one
+    /// direction from several tasks at once uses [`ready`](Registration::ready)
+    /// or [`async_io`](Registration::async_io) instead.
     ///
     /// # Errors
     ///
@@ -84,6 +90,127 @@ impl Registration {
         }
     }
 
+    /// Waits until the source is ready for `interest`; any number of tasks
+    /// may wait at once, and each is woken by the event it waits for.
+    ///
+    /// The returned event says which readiness was seen; hand it to
+    /// [`clear_readiness`](Registration::clear_readiness) once an operation
+    /// reports `WouldBlock`. Completing spends one unit of the coop budget.
+    ///
+    /// # Errors
+    ///
+    /// If the reactor has shut down.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: dropping the future frees its place in the waiter list
+    /// and loses no readiness.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// use std::future::Future;
+    /// use std::io::Write;
+    /// use std::pin::pin;
+    /// use std::task::{Context, Poll};
+    /// use ember_reactor::{Driver, Interest};
+    /// # struct Noop;
+    /// # impl std::task::Wake for Noop { fn wake(self: std::sync::Arc<Self>) {} }
+    /// # let waker = std::task::Waker::from(std::sync::Arc::new(Noop));
+    /// # let mut cx = Context::from_waker(&waker);
+    ///
+    /// let mut driver = Driver::new(ember_timer::Clock::real())?;
+    /// let (mut a, mut b) = mio::net::UnixStream::pair()?;
+    /// let reg = driver.handle().register(&mut a, mio::Interest::READABLE)?;
+    /// // Two waiters on the same direction.
+    /// let mut first = pin!(reg.ready(Interest::READABLE));
+    /// let mut second = pin!(reg.ready(Interest::READABLE));
+    /// assert!(first.as_mut().poll(&mut cx).is_pending());
+    /// assert!(second.as_mut().poll(&mut cx).is_pending());
+    /// b.write_all(b"x")?;
+    /// driver.turn(None)?;
+    /// assert!(matches!(first.as_mut().poll(&mut cx), Poll::Ready(Ok(_))));
+    /// assert!(matches!(second.as_mut().poll(&mut cx), Poll::Ready(Ok(_))));
+    /// reg.deregister(&mut a)?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn ready(&self, interest: Interest) -> Readiness<'_> {
+        Readiness {
+            waiter: Waiter::new(&self.io, interest),
+        }
+    }
+
+    /// The usual I/O loop, for any number of concurrent callers: wait for
+    /// readiness in `dir` (as [`ready`](Registration::ready)), run `op`; if
+    /// it fails with `WouldBlock`, clear the readiness and wait again; any
+    /// other result is returned.
+    ///
+    /// # Errors
+    ///
+    /// Whatever `op` returns other than `WouldBlock`, or an error if the
+    /// reactor has shut down.
+    ///
+    /// # Cancel safety
+    ///
+    /// `op` has either run to completion or not run at all when the future
+    /// is dropped.
+    pub async fn async_io<R>(
+        &self,
+        dir: Direction,
+        mut op: impl FnMut() -> io::Result<R>,
+    ) -> io::Result<R> {
+        let mut waiter = Waiter::new(&self.io, dir.interest());
+        std::future::poll_fn(|cx| loop {
+            let event = match waiter.poll(cx) {
+                Poll::Ready(Ok(event)) => event,
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => return Poll::Pending,
+            };
+            match op() {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.clear_readiness(event),
+                result => return Poll::Ready(result),
+            }
+        })
+        .await
+    }
+
+    /// Runs `op` now if the source is marked ready in `dir`, without waiting
+    /// (tokio's `try_io`): returns `WouldBlock` at once, without calling
+    /// `op`, when it is not; clears the readiness if `op` itself returns
+    /// `WouldBlock`, so that a `ready().await; try_io(..)` loop waits for the
+    /// next event instead of spinning.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock` as above, an error if the reactor has shut down, or what
+    /// `op` returns.
+    pub fn try_io<R>(&self, dir: Direction, op: impl FnOnce() -> io::Result<R>) -> io::Result<R> {
+        let event = match self.io.ready_event(dir.interest()) {
+            Some(Ok(event)) => event,
+            Some(Err(e)) => return Err(e),
+            None => return Err(io::ErrorKind::WouldBlock.into()),
+        };
+        match op() {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                self.clear_readiness(event);
+                Err(e)
+            }
+            result => result,
+        }
+    }
+
+    /// The readiness recorded now for `interest`, without waiting or
+    /// spending budget; `None` if none.
+    ///
+    /// # Errors
+    ///
+    /// If the reactor has shut down.
+    pub fn readiness(&self, interest: Interest) -> Option<io::Result<ReadyEvent>> {
+        self.io.ready_event(interest)
+    }
+
     /// Clear the readiness seen in `event` for its direction, unless an event
     /// arrived since `event` was observed (then the new readiness is kept).
     /// Closed states are final and never cleared.
@@ -91,9 +218,10 @@ impl Registration {
         self.io.clear_readiness(event);
     }
 
-    /// The usual I/O loop: wait for readiness in `dir`, run `op`; if it
-    /// fails with `WouldBlock`, clear the readiness and wait again; any other
-    /// result is returned.
+    /// The usual I/O loop for `poll_*` methods: wait for readiness in `dir`
+    /// (one waiter per direction, see [`poll_ready`](Registration::poll_ready)),
+    /// run `op`; if it fails with `WouldBlock`, clear the readiness and wait
+    /// again; any other result is returned.
     ///
     /// # Errors
     ///
@@ -145,5 +273,64 @@ impl fmt::Debug for Registration {
         f.debug_struct("Registration")
             .field("token", &self.io.token())
             .finish_non_exhaustive()
+    }
+}
+
+/// One `async fn` waiter's place in a source's waiter list: taken at the
+/// first `Pending`, freed on drop.
+struct Waiter<'a> {
+    io: &'a ScheduledIo,
+    interest: Interest,
+    key: Option<usize>,
+}
+
+impl<'a> Waiter<'a> {
+    fn new(io: &'a ScheduledIo, interest: Interest) -> Waiter<'a> {
+        Waiter {
+            io,
+            interest,
+            key: None,
+        }
+    }
+
+    /// Ready (spending a unit of coop budget) or `Pending` with `cx`'s waker
+    /// stored in this waiter's entry.
+    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<ReadyEvent>> {
+        match self.io.poll_waiter(cx, self.interest, &mut self.key) {
+            Poll::Ready(Ok(event)) => coop::poll_proceed(cx).map(|()| Ok(event)),
+            other => other,
+        }
+    }
+}
+
+impl Drop for Waiter<'_> {
+    fn drop(&mut self) {
+        if let Some(key) = self.key.take() {
+            self.io.remove_waiter(key);
+        }
+    }
+}
+
+/// The future of [`Registration::ready`]: completes when the source is
+/// ready for its interest. Any number of them may wait on one source.
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+pub struct Readiness<'a> {
+    waiter: Waiter<'a>,
+}
+
+impl Future for Readiness<'_> {
+    type Output = io::Result<ReadyEvent>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<ReadyEvent>> {
+        self.waiter.poll(cx)
+    }
+}
+
+impl fmt::Debug for Readiness<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Readiness")
+            .field("interest", &self.waiter.interest)
+            .field("waiting", &self.waiter.key.is_some())
+            .finish()
     }
 }

@@ -25,7 +25,7 @@ use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
 /// use std::os::fd::AsFd;
 /// # fn main() -> std::io::Result<()> {
 /// let (a, _b) = std::os::unix::net::UnixStream::pair()?;
-/// ember_reactor::sys::set_nonblocking(a.as_fd())?;
+/// ember_reactor::__private::set_nonblocking(a.as_fd())?;
 /// # Ok(())
 /// # }
 /// ```

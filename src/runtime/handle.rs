@@ -61,11 +61,13 @@ impl Handle {
     /// pool.
     pub(super) fn install_blocking_offload(&self) {
         let blocking = self.blocking.clone();
-        self.reactor
-            .set_blocking_offload(Arc::new(move |work: Box<dyn FnOnce() + Send>| {
+        ember_reactor::__private::set_blocking_offload(
+            &self.reactor,
+            Arc::new(move |work: Box<dyn FnOnce() + Send>| {
                 // Detached: the work reports back through its own channel.
                 drop(blocking.spawn_blocking(work));
-            }));
+            }),
+        );
     }
 
     /// The handle of the runtime this thread is running or has entered.

@@ -137,10 +137,14 @@ pub(crate) async fn resolve(addr: impl ToSocketAddrs) -> io::Result<Vec<SocketAd
     };
     let slot = Arc::new(Mutex::new(Lookup::Waiting(None)));
     let sender = LookupSender(Arc::clone(&slot));
-    ember_reactor::Handle::current().offload_blocking(Box::new(move || {
-        let addrs = std::net::ToSocketAddrs::to_socket_addrs(host.as_str()).map(Vec::from_iter);
-        sender.send(addrs);
-    }));
+    let reactor = ember_reactor::Handle::current();
+    ember_reactor::__private::offload_blocking(
+        &reactor,
+        Box::new(move || {
+            let addrs = std::net::ToSocketAddrs::to_socket_addrs(host.as_str()).map(Vec::from_iter);
+            sender.send(addrs);
+        }),
+    );
     LookupResult(slot).await
 }
 

@@ -41,7 +41,7 @@ pub(crate) fn block_on<F: ::std::future::Future>(future: F) -> F::Output {
     let mut cx = ::std::task::Context::from_waker(&waker);
     let mut future = ::std::pin::pin!(future);
     loop {
-        let poll = ::ember_reactor::coop::budget(|| ::std::future::Future::poll(future.as_mut(), &mut cx));
+        let poll = ::ember_reactor::__private::coop::budget(|| ::std::future::Future::poll(future.as_mut(), &mut cx));
         if let ::std::task::Poll::Ready(output) = poll {
             return output;
         }
