@@ -5,6 +5,12 @@
 //! [`futures_io`] ones, which the wider ecosystem (codecs, TLS, HTTP) builds
 //! on. The extension traits and helpers come from `futures-util`.
 //!
+//! ember's own utilities work on any futures-io stream:
+//! [`copy_bidirectional`] (a proxy's inner loop, half-close included),
+//! [`duplex`] (an in-memory, bounded pair of connected streams) and rate
+//! limits ([`RateLimited`] over a [`RateLimit`], shared through a
+//! [`RateGroup`]).
+//!
 //! ```
 //! use ember::io::{AsyncReadExt, AsyncWriteExt};
 //!
@@ -16,6 +22,9 @@
 //! ```
 
 pub use ember_io::Async;
+pub use ember_io::{
+    copy_bidirectional, duplex, CopyBidirectional, DuplexStream, RateGroup, RateLimit, RateLimited,
+};
 pub use futures_io::{AsyncBufRead, AsyncRead, AsyncSeek, AsyncWrite};
 pub use futures_util::io::{
     copy, copy_buf, empty, repeat, sink, AllowStdIo, AsyncBufReadExt, AsyncReadExt, AsyncSeekExt,

@@ -45,6 +45,7 @@ fn main() -> ExitCode {
         Some("load") => load(&args[1..]),
         Some("micro") => micro(&args[1..]),
         Some("hold") => hold(&args[1..]),
+        Some("proxy-peer") => micro::proxy::peer(&args[1..]),
         _ => bench(&args),
     };
     match result {

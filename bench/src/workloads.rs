@@ -194,6 +194,16 @@ pub(crate) const WORKLOADS: &[Workload] = &[
         ],
     },
     Workload {
+        name: "proxy",
+        max_runs: usize::MAX,
+        flavour: Flavour::Pinned,
+        kind: Kind::Micro,
+        metrics: &[
+            higher("mib_per_s", "MiB/s", &[]),
+            lower("cpu_us_per_mib", "us", TOKIO_1),
+        ],
+    },
+    Workload {
         name: "spawn",
         max_runs: usize::MAX,
         flavour: Flavour::Pinned,

@@ -30,6 +30,13 @@
 //! stream of the Unix signals delivered to the process, fed by the reactor's
 //! signal self-pipe.
 //!
+//! The stream utilities work on any futures-io stream, ember's or not:
+//! [`copy_bidirectional`] is a proxy's inner loop (both directions, the
+//! half-close passed on), [`copy`] its one-way half, [`duplex`] an
+//! in-memory, bounded pair of connected streams, and [`RateLimited`] holds a
+//! stream to a [`RateLimit`], on its own or shared with others in a
+//! [`RateGroup`], refilling its token buckets on ember's timer.
+//!
 //! # Runtime context
 //!
 //! Constructors that register a descriptor (`Async::new`, `TcpStream::connect`,
@@ -66,7 +73,13 @@
 #![cfg(unix)]
 
 mod async_fd;
+mod copy;
+mod duplex;
 pub mod net;
+mod rate;
 pub mod signal;
 
 pub use async_fd::Async;
+pub use copy::{copy, copy_bidirectional, Copy, CopyBidirectional};
+pub use duplex::{duplex, DuplexStream};
+pub use rate::{RateGroup, RateLimit, RateLimited};

@@ -12,6 +12,7 @@
 pub(crate) mod memory;
 pub(crate) mod mt;
 pub(crate) mod pool;
+pub(crate) mod proxy;
 pub(crate) mod spawn;
 pub(crate) mod timers;
 pub(crate) mod wakeups;
@@ -48,6 +49,7 @@ pub(crate) fn run(name: &str, rt: Runtime, quick: bool) -> io::Result<()> {
         "timers" => timers::run(rt, quick)?,
         "wakeups" => wakeups::run(rt, quick)?,
         "memory" => memory::run(rt, quick)?,
+        "proxy" => proxy::run(rt, quick)?,
         _ if workload.flavour == Flavour::Multi => mt::run(name, rt, quick)?,
         _ => return Err(io::Error::other(format!("unknown micro workload {name}"))),
     };
