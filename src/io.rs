@@ -15,6 +15,7 @@
 //! });
 //! ```
 
+pub use ember_io::stdio::{stderr, stdin, stdout, Stderr, Stdin, Stdout};
 pub use ember_io::Async;
 pub use futures_io::{AsyncBufRead, AsyncRead, AsyncSeek, AsyncWrite};
 pub use futures_util::io::{

@@ -66,7 +66,10 @@
 #![cfg(unix)]
 
 mod async_fd;
+mod blocking;
+pub mod fs;
 pub mod net;
 pub mod signal;
+pub mod stdio;
 
 pub use async_fd::Async;
