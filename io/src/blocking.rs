@@ -20,14 +20,16 @@ use std::mem;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
 
 use ember_reactor::Handle;
 
 /// Runs `f` on the blocking pool of the current runtime; the returned future
 /// resolves to its result.
 ///
-/// The closure starts at once, whether or not the future is polled, and
-/// runs to completion even if the future is dropped.
+/// The closure is queued on this thread's [shared lane](Lane::shared) (a
+/// few pool jobs that take one closure after another), and runs to
+/// completion even if the future is dropped.
 ///
 /// # Panics
 ///
@@ -39,9 +41,13 @@ where
     T: Send + 'static,
 {
     let handle = Handle::current();
-    let (sender, result) = channel();
-    ember_reactor::__private::offload_blocking(&handle, Box::new(move || sender.send(f())));
-    result
+    SHARED.with(|lane| lane.submit(false, f, Some(handle)))
+}
+
+thread_local! {
+    /// The lane one-off calls from this thread go through (see
+    /// [`Lane::shared`]).
+    static SHARED: Lane = Lane::shared();
 }
 
 /// The result of a closure sent to the blocking pool: a future of
@@ -167,31 +173,50 @@ impl<T> fmt::Debug for Unblock<T> {
     }
 }
 
-/// Runs closures on the blocking pool one at a time, in the order they were
-/// submitted: the operations on one file, where a write queued behind
-/// another must not overtake it.
+/// A queue of closures for the blocking pool, taken by at most `width`
+/// pool jobs (drainers) at a time, each running closures until the queue is
+/// empty: a closure submitted while a drainer runs costs no trip to the pool
+/// and no thread.
 ///
-/// One pool job (a drainer) runs while the lane has work and takes the
-/// closures from the lane's queue; a closure submitted while it runs costs
-/// no extra trip to the pool. Closures marked `must_run` (writes) still run
-/// if the pool shuts down before reaching them: on the thread that drops the
-/// drainer, so that data accepted by a write is not silently lost.
-#[derive(Clone, Default)]
+/// Two kinds:
+/// - [`Lane::serial`] (width 1): the calls on one file, which must run one
+///   at a time and in order, even when a write is queued behind another by a
+///   `File` being dropped.
+/// - [`Lane::shared`]: the one-off calls ([`unblock`]) of one thread. Left
+///   to itself, a burst of 2,000 small reads would make the pool start
+///   hundreds of threads; this lane runs them on [`SHARED_WIDTH`] drainers.
+///   Calls can block for long (opening a FIFO, a slow disk), so when the lane
+///   has made no progress for [`STALL`] a new closure gets an extra drainer
+///   rather than wait behind the stuck ones.
+///
+/// Closures marked `must_run` (writes) still run if the pool shuts down
+/// before reaching them: on the thread that drops the drainer, so that data
+/// accepted by a write is not silently lost.
+#[derive(Clone)]
 pub(crate) struct Lane {
     shared: Arc<LaneShared>,
 }
 
-#[derive(Default)]
+/// Drainers of a shared lane before the stall rule kicks in.
+pub(crate) const SHARED_WIDTH: usize = 4;
+
+/// How long a shared lane may go without starting a closure, while one
+/// waits, before a new closure gets an extra drainer.
+pub(crate) const STALL: Duration = Duration::from_millis(2);
+
 struct LaneShared {
     state: Mutex<LaneState>,
+    /// Drainers allowed without the stall rule.
+    width: usize,
 }
 
-#[derive(Default)]
 struct LaneState {
     /// Closures not started yet, oldest first.
     jobs: VecDeque<Job>,
-    /// A drainer is queued on the pool or running: it will take `jobs`.
-    draining: bool,
+    /// Drainers queued on the pool or running: they will take `jobs`.
+    drainers: usize,
+    /// When a drainer last started a closure (or the lane went idle).
+    progress: Instant,
 }
 
 struct Job {
@@ -200,6 +225,29 @@ struct Job {
 }
 
 impl Lane {
+    /// A lane that runs its closures one at a time, in order.
+    pub(crate) fn serial() -> Lane {
+        Lane::with_width(1)
+    }
+
+    /// A lane for independent closures (see the type's docs).
+    pub(crate) fn shared() -> Lane {
+        Lane::with_width(SHARED_WIDTH)
+    }
+
+    fn with_width(width: usize) -> Lane {
+        Lane {
+            shared: Arc::new(LaneShared {
+                state: Mutex::new(LaneState {
+                    jobs: VecDeque::new(),
+                    drainers: 0,
+                    progress: Instant::now(),
+                }),
+                width,
+            }),
+        }
+    }
+
     /// Queues `f` behind the lane's earlier closures; the future resolves to
     /// its result.
     ///
@@ -212,14 +260,21 @@ impl Lane {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        let handle = Handle::current();
+        self.submit(must_run, f, Some(Handle::current()))
+    }
+
+    fn submit<T, F>(&self, must_run: bool, f: F, handle: Option<Handle>) -> Unblock<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
         let (sender, result) = channel();
         self.push(
             Job {
                 run: Box::new(move || sender.send(f())),
                 must_run,
             },
-            Some(handle),
+            handle,
         );
         result
     }
@@ -245,7 +300,14 @@ impl Lane {
         let start = {
             let mut state = self.lock();
             state.jobs.push_back(job);
-            !mem::replace(&mut state.draining, true)
+            let start = state.drainers < self.shared.width
+                || (self.shared.width > 1 && state.progress.elapsed() >= STALL);
+            if start {
+                state.drainers += 1;
+                // The new drainer counts as progress: one extra per stall.
+                state.progress = Instant::now();
+            }
+            start
         };
         if start {
             let drainer = Drainer {
@@ -269,14 +331,16 @@ impl LaneShared {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The next job, or `None` after clearing `draining` (in the same
+    /// The next job, or `None` after counting this drainer out (in the same
     /// critical section, so a job pushed later starts a new drainer).
     fn next_job(&self) -> Option<Job> {
         let mut state = self.lock();
         let job = state.jobs.pop_front();
         if job.is_none() {
-            state.draining = false;
+            state.drainers -= 1;
         }
+        // Only shared lanes read it, but it is one clock read per closure.
+        state.progress = Instant::now();
         job
     }
 }
@@ -285,8 +349,9 @@ impl fmt::Debug for Lane {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let state = self.lock();
         f.debug_struct("Lane")
+            .field("width", &self.shared.width)
             .field("queued", &state.jobs.len())
-            .field("draining", &state.draining)
+            .field("drainers", &state.drainers)
             .finish()
     }
 }
@@ -314,8 +379,8 @@ impl Drop for Drainer {
         if self.finished {
             return;
         }
-        // Nobody else will take these jobs: run the writes here, and drop
-        // the rest (their futures report the shutdown).
+        // The pool is going away: run the writes here, and drop the rest
+        // (their futures report the shutdown).
         while let Some(job) = self.shared.next_job() {
             if job.must_run {
                 (job.run)();
@@ -372,12 +437,12 @@ mod tests {
 
     #[test]
     fn a_drainer_dropped_unrun_runs_the_writes_and_drops_the_rest() {
-        let lane = Lane::default();
+        let lane = Lane::serial();
         let ran = Arc::new(AtomicUsize::new(0));
         let (sender, mut read) = channel::<()>();
         {
             let mut state = lane.lock();
-            state.draining = true;
+            state.drainers = 1;
             state.jobs.push_back(Job {
                 run: Box::new(move || sender.send(())),
                 must_run: false,
@@ -398,17 +463,50 @@ mod tests {
         assert_eq!(ran.load(Ordering::SeqCst), 1, "the write did not run");
         let waker = Waker::from(Arc::new(CountWake(AtomicUsize::new(0))));
         assert!(matches!(poll(&mut read, &waker), Poll::Ready(Err(_))));
-        assert!(!lane.lock().draining, "a later job could never start");
+        assert_eq!(lane.lock().drainers, 0, "a later job could never start");
     }
 
     #[test]
     fn without_a_runtime_a_detached_job_runs_inline_and_in_order() {
-        let lane = Lane::default();
+        let lane = Lane::serial();
         let order = Arc::new(Mutex::new(Vec::new()));
         for i in 0..3 {
             let order = Arc::clone(&order);
             lane.run_detached(move || order.lock().unwrap().push(i));
         }
         assert_eq!(*order.lock().unwrap(), [0, 1, 2]);
+    }
+
+    #[test]
+    fn a_shared_lane_runs_a_burst_on_few_drainers_and_adds_one_on_a_stall() {
+        let driver = ember_reactor::Driver::new(ember_timer::Clock::real()).expect("reactor");
+        let handle = driver.handle().clone();
+        type Work = Box<dyn FnOnce() + Send>;
+        let offloaded: Arc<Mutex<Vec<Work>>> = Arc::default();
+        let queue = Arc::clone(&offloaded);
+        ember_reactor::__private::set_blocking_offload(
+            &handle,
+            Arc::new(move |work| queue.lock().unwrap().push(work)),
+        );
+        let lane = Lane::shared();
+        let mut results: Vec<_> = (0..100)
+            .map(|i| lane.submit(false, move || i, Some(handle.clone())))
+            .collect();
+        assert_eq!(offloaded.lock().unwrap().len(), SHARED_WIDTH);
+
+        // Nothing started for longer than the stall limit: one more drainer.
+        lane.lock().progress -= STALL * 2;
+        results.push(lane.submit(false, || 100, Some(handle.clone())));
+        assert_eq!(offloaded.lock().unwrap().len(), SHARED_WIDTH + 1);
+
+        let drainers = std::mem::take(&mut *offloaded.lock().unwrap());
+        for drainer in drainers {
+            drainer();
+        }
+        let waker = Waker::from(Arc::new(CountWake(AtomicUsize::new(0))));
+        for (i, result) in results.iter_mut().enumerate() {
+            assert!(matches!(poll(result, &waker), Poll::Ready(Ok(n)) if n == i));
+        }
+        assert_eq!(lane.lock().drainers, 0);
     }
 }

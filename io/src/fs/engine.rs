@@ -157,7 +157,7 @@ impl<T: Target> Engine<T> {
     pub(crate) fn new(target: Arc<T>, config: Config) -> Engine<T> {
         Engine {
             target,
-            lane: Lane::default(),
+            lane: Lane::serial(),
             config,
             op: None,
             rbuf: Vec::new(),
