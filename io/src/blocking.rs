@@ -41,7 +41,12 @@ where
     T: Send + 'static,
 {
     let handle = Handle::current();
-    SHARED.with(|lane| lane.submit(false, f, Some(handle)))
+    // During thread-local destruction (a call from another thread-local's
+    // destructor) a lane of its own does the same job.
+    let lane = SHARED
+        .try_with(Lane::clone)
+        .unwrap_or_else(|_| Lane::shared());
+    lane.submit(false, f, Some(handle))
 }
 
 thread_local! {

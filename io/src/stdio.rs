@@ -49,9 +49,9 @@ use crate::Async;
 /// Created by [`stdin`]. See the [module docs](self) for how it reads
 /// without touching the shared descriptor's flags.
 ///
-/// Reads are buffered (up to 64 KiB at a time): bytes read and not yet
-/// handed out are lost when the handle is dropped, so keep one handle for
-/// the whole input.
+/// On the blocking pool, reads are buffered (64 KiB at a time): bytes read
+/// and not yet handed out are lost when the handle is dropped, so keep one
+/// handle for the whole input.
 ///
 /// # Examples
 ///
@@ -304,7 +304,7 @@ output_stream!(
     /// pool, after the writes before it: so `write_all` of ours never
     /// interleaves with `println!` or another handle's writes, and shares
     /// std's line buffer. Writes return before the bytes are written
-    /// (write-behind): [`flush`](futures_util::io::AsyncWriteExt::flush)
+    /// (write-behind): [`poll_flush`](AsyncWrite::poll_flush) (`flush().await`)
     /// to wait for them and see their error, and before mixing with
     /// `println!` if the order matters. Bytes still pending when the handle
     /// is dropped are written in the background.

@@ -7,7 +7,7 @@
 //! blocking pool while the task waits. What makes it fast is how few round
 //! trips it takes:
 //!
-//! - The free functions ([`read`], [`write`], [`copy`], [`metadata`], ...)
+//! - The free functions ([`read`], [`write()`], [`copy`], [`metadata`], ...)
 //!   are one trip each: the whole std call runs on the pool.
 //! - [`File`] reads ahead and writes behind in chunks of up to 2 MiB, so a
 //!   loop of 64 KiB reads or writes costs one trip per chunk, not per call
