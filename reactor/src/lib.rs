@@ -88,10 +88,7 @@ pub mod __private {
     /// Installs where the reactor sends blocking work (name lookups): the
     /// runtime's blocking pool. The reactor itself owns no threads. Only the
     /// first call takes effect; returns whether it did.
-    pub fn set_blocking_offload(
-        handle: &crate::Handle,
-        offload: BlockingOffload,
-    ) -> bool {
+    pub fn set_blocking_offload(handle: &crate::Handle, offload: BlockingOffload) -> bool {
         handle.set_blocking_offload(offload)
     }
 
