@@ -21,6 +21,7 @@
 //! });
 //! ```
 
+pub use ember_io::stdio::{stderr, stdin, stdout, Stderr, Stdin, Stdout};
 pub use ember_io::Async;
 pub use ember_io::{
     copy_bidirectional, duplex, CopyBidirectional, DuplexStream, RateGroup, RateLimit, RateLimited,

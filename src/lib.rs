@@ -49,6 +49,7 @@
 #![forbid(unsafe_code)]
 
 mod coop;
+pub mod fs;
 pub mod io;
 pub mod net;
 pub mod runtime;

@@ -275,6 +275,13 @@ pub(crate) const WORKLOADS: &[Workload] = &[
         ],
     },
     Workload {
+        name: "fs",
+        max_runs: usize::MAX,
+        flavour: Flavour::Pinned,
+        kind: Kind::Micro,
+        metrics: crate::micro::fs::METRICS,
+    },
+    Workload {
         name: "echo50_mt",
         max_runs: usize::MAX,
         flavour: Flavour::Multi,

@@ -75,9 +75,12 @@
 mod async_fd;
 mod copy;
 mod duplex;
+mod blocking;
+pub mod fs;
 pub mod net;
 mod rate;
 pub mod signal;
+pub mod stdio;
 
 pub use async_fd::Async;
 pub use copy::{copy, copy_bidirectional, Copy, CopyBidirectional};

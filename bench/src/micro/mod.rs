@@ -9,6 +9,7 @@
 //! functions, and each runtime supplies those as closures: what differs between the
 //! columns is only the runtime.
 
+pub(crate) mod fs;
 pub(crate) mod memory;
 pub(crate) mod mt;
 pub(crate) mod pool;
@@ -50,6 +51,7 @@ pub(crate) fn run(name: &str, rt: Runtime, quick: bool) -> io::Result<()> {
         "wakeups" => wakeups::run(rt, quick)?,
         "memory" => memory::run(rt, quick)?,
         "proxy" => proxy::run(rt, quick)?,
+        "fs" => fs::run(rt, quick)?,
         _ if workload.flavour == Flavour::Multi => mt::run(name, rt, quick)?,
         _ => return Err(io::Error::other(format!("unknown micro workload {name}"))),
     };
