@@ -73,9 +73,9 @@
 #![cfg(unix)]
 
 mod async_fd;
+mod blocking;
 mod copy;
 mod duplex;
-mod blocking;
 pub mod fs;
 pub mod net;
 mod rate;
