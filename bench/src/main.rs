@@ -3,7 +3,7 @@
 //! in one run, and prints a table of ratios (ember / each reference).
 //!
 //! ```text
-//! cargo run --release -p ember-bench -- [WORKLOAD...] [--quick] [--runs N]
+//! cargo run --release -p ember-bench -- [WORKLOAD...] [--quick] [--runs N] [--secs S]
 //! ```
 //!
 //! Workloads: echo50, echo1, stream (TCP, server + load generator in separate
@@ -18,11 +18,14 @@
 //! `server <runtime> [mt]`, `load <port> <conns> <size> <secs> <pingpong|stream>`,
 //! `micro <workload> <runtime> <quick|full>` and `hold <port> <n>`.
 
+mod json;
 mod load;
 mod micro;
+mod noise;
 mod proc;
 mod runtimes;
 mod servers;
+mod stats;
 mod table;
 mod workloads;
 
@@ -31,8 +34,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
+use json::RunInfo;
 use runtimes::Runtime;
-use table::{Row, RunInfo};
+use table::Row;
 use workloads::{Workload, WORKLOADS};
 
 /// The CPU the load generator (and the memory workload's client) runs on.
@@ -61,7 +65,7 @@ fn usage(msg: &str) -> io::Error {
     io::Error::new(
         io::ErrorKind::InvalidInput,
         format!(
-            "{msg}\nusage: ember-bench [WORKLOAD...] [--quick] [--runs N]\nworkloads: {}",
+            "{msg}\nusage: ember-bench [WORKLOAD...] [--quick] [--runs N] [--secs S]\nworkloads: {}",
             WORKLOADS
                 .iter()
                 .map(|w| w.name)
@@ -131,6 +135,8 @@ struct Options {
     workloads: Vec<&'static Workload>,
     quick: bool,
     runs: usize,
+    /// Length of each TCP run, if given (`--secs`).
+    tcp_secs: Option<f64>,
 }
 
 /// Parse the user's command line.
@@ -139,6 +145,7 @@ fn parse_options(args: &[String]) -> io::Result<Options> {
         workloads: Vec::new(),
         quick: false,
         runs: 0,
+        tcp_secs: None,
     };
     let mut args = args.iter();
     while let Some(a) = args.next() {
@@ -150,6 +157,14 @@ fn parse_options(args: &[String]) -> io::Result<Options> {
                     .and_then(|n| n.parse().ok())
                     .filter(|&n| n > 0)
                     .ok_or_else(|| usage("--runs needs a positive number"))?;
+            }
+            "--secs" => {
+                options.tcp_secs = Some(
+                    args.next()
+                        .and_then(|s| s.parse::<f64>().ok())
+                        .filter(|&s| s.is_finite() && s > 0.0)
+                        .ok_or_else(|| usage("--secs needs a positive number of seconds"))?,
+                );
             }
             "-h" | "--help" => return Err(usage("help")),
             name => {
@@ -172,10 +187,10 @@ fn parse_options(args: &[String]) -> io::Result<Options> {
 /// runtimes interleaved within each round so slow drifts of the machine hit them all alike.
 fn bench(args: &[String]) -> io::Result<()> {
     let options = parse_options(args)?;
-    let tcp_duration = if options.quick {
-        Duration::from_millis(200)
-    } else {
-        Duration::from_millis(1500)
+    let tcp_duration = match options.tcp_secs {
+        Some(secs) => Duration::from_secs_f64(secs),
+        None if options.quick => Duration::from_millis(200),
+        None => Duration::from_millis(1500),
     };
     let started = Instant::now();
     let progress = Progress {
@@ -185,7 +200,7 @@ fn bench(args: &[String]) -> io::Result<()> {
     for workload in &options.workloads {
         let first_row = rows.len();
         rows.extend(workload.metrics.iter().map(|m| Row::new(workload.name, *m)));
-        let runs = options.runs.min(workload.max_runs);
+        let runs = options.runs;
         for run in 0..runs {
             for rt in Runtime::ALL {
                 if !workload.applies_to(rt) {
@@ -210,10 +225,12 @@ fn bench(args: &[String]) -> io::Result<()> {
         cpus: proc::cpus(),
         wall_secs: started.elapsed().as_secs_f64(),
     };
+    let noise = noise::by_family(&rows);
     print!("{}", table::render(&rows));
+    print!("{}", noise::render(&noise));
     println!("{}", legend(&info));
     let path = target_dir()?.join("ember-bench.json");
-    std::fs::write(&path, table::to_json(&rows, &info))?;
+    std::fs::write(&path, json::to_json(&rows, &noise, &info))?;
     println!("JSON: {}", path.display());
     Ok(())
 }
@@ -246,7 +263,10 @@ impl Progress {
 /// What the columns mean, printed under the table.
 fn legend(info: &RunInfo) -> String {
     format!(
-        "\nMedian of {runs} run(s) (memory: at most 3); TCP runs {secs} s each; {cpus} CPUs; total {wall:.1} s.\n\
+        "\nMedian of {runs} run(s); TCP runs {secs} s each; {cpus} CPUs; total {wall:.1} s.\n\
+         Each metric takes two lines: the medians, the ratios of the medians and a target; below\n\
+         them the unit, each runtime's lowest and highest run as -x/+y% of its median, the range of\n\
+         ember/ref over the runs paired by round (* = unpaired: min/max to max/min), a 2nd target.\n\
          ember and tokio-ct: current-thread runtimes. tokio-mt: multi-thread runtime; every server\n\
          and micro process is pinned to CPU 0, so it runs 1 worker + the block_on thread.\n\
          smol: async-executor LocalExecutor + async_io::block_on. raw-mio: one mio loop, no\n\
@@ -258,7 +278,8 @@ fn legend(info: &RunInfo) -> String {
          (still pinned to CPU 1). mt_* figures: median of several rounds within the run.\n\
          wakeups and mt_ping_pong use futures-channel mpsc (unbounded) for every runtime; yield\n\
          uses each runtime's own yield_now. cpu_* = server utime+stime (getrusage) / trips (or MiB).\n\
-         Ratios are ember / reference; a target marked ok is met. The issue's \"<= tokio\" targets\n\
+         Ratios are ember / reference. A target is ok or MISS by the median; ~ marks a verdict that\n\
+         some run's figure would flip (within noise). The issue's \"<= tokio\" targets\n\
          are checked against both tokio flavours; \"firing within 1 tick\" as late_p99 <= 1 ms.",
         runs = info.runs,
         secs = info.tcp_secs,

@@ -73,8 +73,9 @@ pub(crate) struct Workload {
     pub(crate) flavour: Flavour,
     /// Its rows.
     pub(crate) metrics: &'static [Metric],
-    /// At most this many runs, whatever `--runs` says (the slow, steady ones).
-    pub(crate) max_runs: usize,
+    /// The family it is grouped in for the noise summary: workloads whose figures
+    /// vary alike (the TCP ones, the task micro-benchmarks, ...).
+    pub(crate) family: &'static str,
 }
 
 impl Workload {
@@ -134,7 +135,7 @@ const MT_1: &[Target] = &[vs(Runtime::TokioMt, 1.0), vs(Runtime::Smol, 1.0)];
 const fn mt_micro(name: &'static str, metrics: &'static [Metric]) -> Workload {
     Workload {
         name,
-        max_runs: usize::MAX,
+        family: "mt",
         flavour: Flavour::Multi,
         kind: Kind::Micro,
         metrics,
@@ -145,7 +146,7 @@ const fn mt_micro(name: &'static str, metrics: &'static [Metric]) -> Workload {
 pub(crate) const WORKLOADS: &[Workload] = &[
     Workload {
         name: "echo50",
-        max_runs: usize::MAX,
+        family: "tcp",
         flavour: Flavour::Pinned,
         kind: Kind::Tcp {
             conns: 50,
@@ -165,7 +166,7 @@ pub(crate) const WORKLOADS: &[Workload] = &[
     },
     Workload {
         name: "echo1",
-        max_runs: usize::MAX,
+        family: "tcp",
         flavour: Flavour::Pinned,
         kind: Kind::Tcp {
             conns: 1,
@@ -181,7 +182,7 @@ pub(crate) const WORKLOADS: &[Workload] = &[
     },
     Workload {
         name: "stream",
-        max_runs: usize::MAX,
+        family: "tcp",
         flavour: Flavour::Pinned,
         kind: Kind::Tcp {
             conns: 1,
@@ -195,7 +196,7 @@ pub(crate) const WORKLOADS: &[Workload] = &[
     },
     Workload {
         name: "spawn",
-        max_runs: usize::MAX,
+        family: "tasks",
         flavour: Flavour::Pinned,
         kind: Kind::Micro,
         metrics: &[lower(
@@ -206,7 +207,7 @@ pub(crate) const WORKLOADS: &[Workload] = &[
     },
     Workload {
         name: "timers",
-        max_runs: usize::MAX,
+        family: "timers",
         flavour: Flavour::Pinned,
         kind: Kind::Micro,
         metrics: &[
@@ -237,7 +238,7 @@ pub(crate) const WORKLOADS: &[Workload] = &[
     },
     Workload {
         name: "wakeups",
-        max_runs: usize::MAX,
+        family: "tasks",
         flavour: Flavour::Pinned,
         kind: Kind::Micro,
         metrics: &[
@@ -247,8 +248,7 @@ pub(crate) const WORKLOADS: &[Workload] = &[
     },
     Workload {
         name: "memory",
-        // RSS growth barely varies between runs, and 10k connections take seconds to set up.
-        max_runs: 3,
+        family: "memory",
         flavour: Flavour::Pinned,
         kind: Kind::Micro,
         metrics: &[
@@ -266,7 +266,7 @@ pub(crate) const WORKLOADS: &[Workload] = &[
     },
     Workload {
         name: "echo50_mt",
-        max_runs: usize::MAX,
+        family: "tcp_mt",
         flavour: Flavour::Multi,
         kind: Kind::Tcp {
             conns: 50,
