@@ -149,12 +149,13 @@ fn noise_json(n: &Noise) -> String {
         None => "null".to_string(),
     };
     format!(
-        "{{\"family\": {}, \"workloads\": [{}], \"ratio_half_range\": {}, \"ratios\": {}, \"sample_spread\": {}, \"widest\": {widest}}}",
+        "{{\"family\": {}, \"workloads\": [{}], \"ratio_half_range\": {}, \"ratios\": {}, \"sample_spread\": {}, \"widest\": {widest}, \"others_cpu_share\": {}}}",
         string(n.family),
         workloads.join(", "),
         num(n.ratio),
         n.ratios,
         num(n.samples),
+        num(n.background),
     )
 }
 
@@ -215,7 +216,7 @@ mod tests {
         let mut row = Row::new("spawn", WORKLOADS[3].metrics[0]);
         row.samples[index(Runtime::Ember)] = vec![1.0, 3.0, 2.0];
         row.samples[index(Runtime::TokioCt)] = vec![4.0, 4.0, 4.0];
-        let noise = noise::by_family(std::slice::from_ref(&row));
+        let noise = noise::by_family(std::slice::from_ref(&row), &[]);
         let json = to_json(&[row], &noise, &info());
         assert!(json.contains("\"ember\": [1, 3, 2]"), "{json}");
         assert!(json.contains("\"min\": {\"ember\": 1,"), "{json}");

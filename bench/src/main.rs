@@ -3,7 +3,7 @@
 //! in one run, and prints a table of ratios (ember / each reference).
 //!
 //! ```text
-//! cargo run --release -p ember-bench -- [WORKLOAD...] [--quick] [--runs N] [--secs S]
+//! cargo run --release -p ember-bench -- [WORKLOAD...] [--quick] [--runs N] [--secs S] [--tail]
 //! ```
 //!
 //! Workloads: echo50, echo1, stream (TCP, server + load generator in separate
@@ -19,6 +19,7 @@
 //! `micro <workload> <runtime> <quick|full>` and `hold <port> <n>`.
 
 mod json;
+mod latency;
 mod load;
 mod micro;
 mod noise;
@@ -35,6 +36,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use json::RunInfo;
+use latency::Histogram;
 use runtimes::Runtime;
 use table::Row;
 use workloads::{Workload, WORKLOADS};
@@ -65,7 +67,7 @@ fn usage(msg: &str) -> io::Error {
     io::Error::new(
         io::ErrorKind::InvalidInput,
         format!(
-            "{msg}\nusage: ember-bench [WORKLOAD...] [--quick] [--runs N] [--secs S]\nworkloads: {}",
+            "{msg}\nusage: ember-bench [WORKLOAD...] [--quick] [--runs N] [--secs S] [--tail]\nworkloads: {}",
             WORKLOADS
                 .iter()
                 .map(|w| w.name)
@@ -137,6 +139,8 @@ struct Options {
     runs: usize,
     /// Length of each TCP run, if given (`--secs`).
     tcp_secs: Option<f64>,
+    /// Print the pooled round-trip latency distributions (`--tail`).
+    tail: bool,
 }
 
 /// Parse the user's command line.
@@ -146,11 +150,13 @@ fn parse_options(args: &[String]) -> io::Result<Options> {
         quick: false,
         runs: 0,
         tcp_secs: None,
+        tail: false,
     };
     let mut args = args.iter();
     while let Some(a) = args.next() {
         match a.as_str() {
             "--quick" => options.quick = true,
+            "--tail" => options.tail = true,
             "--runs" => {
                 options.runs = args
                     .next()
@@ -197,24 +203,43 @@ fn bench(args: &[String]) -> io::Result<()> {
         terminal: io::stderr().is_terminal(),
     };
     let mut rows = Vec::new();
+    let mut tails = Vec::new();
+    let mut background = Vec::new();
     for workload in &options.workloads {
+        let before = proc::CpuSample::now()?;
         let first_row = rows.len();
         rows.extend(workload.metrics.iter().map(|m| Row::new(workload.name, *m)));
+        let runtimes: Vec<Runtime> = Runtime::ALL
+            .into_iter()
+            .filter(|&rt| workload.applies_to(rt))
+            .collect();
+        let mut histograms: Vec<(Runtime, Histogram)> = runtimes
+            .iter()
+            .map(|&rt| (rt, Histogram::default()))
+            .collect();
         let runs = options.runs;
         for run in 0..runs {
-            for rt in Runtime::ALL {
-                if !workload.applies_to(rt) {
-                    continue;
-                }
-                progress.show(workload.name, run + 1, runs, rt);
+            for (i, rt) in round_order(&runtimes, run).into_iter().enumerate() {
+                progress.show(workload.name, run + 1, runs, rt, i == 0);
                 let figures = workloads::run_once(workload, rt, tcp_duration, options.quick)?;
                 for row in &mut rows[first_row..] {
                     if let Some(&(_, v)) = figures.iter().find(|(k, _)| k == row.metric.key) {
-                        row.samples[Runtime::ALL.iter().position(|&r| r == rt).unwrap_or(0)]
-                            .push(v);
+                        row.samples[table::index(rt)].push(v);
                     }
                 }
+                if let Some((_, h)) = histograms.iter_mut().find(|(r, _)| *r == rt) {
+                    h.add_figures(&figures);
+                }
             }
+        }
+        let after = proc::CpuSample::now()?;
+        background.push(noise::Background {
+            workload: workload.name,
+            share: before.others_share(&after),
+            secs: after.secs_since(&before),
+        });
+        if options.tail && histograms.iter().any(|(_, h)| h.total() > 0) {
+            tails.push(latency::render(workload.name, runs, &histograms));
         }
     }
     progress.clear();
@@ -225,14 +250,29 @@ fn bench(args: &[String]) -> io::Result<()> {
         cpus: proc::cpus(),
         wall_secs: started.elapsed().as_secs_f64(),
     };
-    let noise = noise::by_family(&rows);
+    let noise = noise::by_family(&rows, &background);
     print!("{}", table::render(&rows));
     print!("{}", noise::render(&noise));
+    for tail in &tails {
+        print!("{tail}");
+    }
     println!("{}", legend(&info));
     let path = target_dir()?.join("ember-bench.json");
     std::fs::write(&path, json::to_json(&rows, &noise, &info))?;
     println!("JSON: {}", path.display());
     Ok(())
+}
+
+/// The order of round `run`: `runtimes` rotated by `run`, so that no runtime always runs
+/// first (right after another workload) or always follows the same one. Every round
+/// still runs each runtime once, so sample `i` of every runtime comes from round `i`.
+fn round_order(runtimes: &[Runtime], run: usize) -> Vec<Runtime> {
+    let mut order = runtimes.to_vec();
+    let n = order.len();
+    if n > 0 {
+        order.rotate_left(run % n);
+    }
+    order
 }
 
 /// Progress on stderr: one rewritten line on a terminal, a line per workload run otherwise
@@ -244,10 +284,10 @@ struct Progress {
 
 impl Progress {
     /// Say what runs now.
-    fn show(&self, workload: &str, run: usize, runs: usize, rt: Runtime) {
+    fn show(&self, workload: &str, run: usize, runs: usize, rt: Runtime, first_of_round: bool) {
         if self.terminal {
             eprint!("\r{workload:<16} run {run}/{runs} {:<9}", rt.name());
-        } else if rt == Runtime::ALL[0] {
+        } else if first_of_round {
             eprintln!("{workload} run {run}/{runs}");
         }
     }
@@ -300,4 +340,34 @@ fn target_dir() -> io::Result<PathBuf> {
         .and_then(|profile| profile.parent())
         .map(PathBuf::from)
         .ok_or_else(|| io::Error::other("cannot find the target directory"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rounds_rotate_the_runtimes_and_run_each_once() {
+        let all = [Runtime::Ember, Runtime::TokioMt, Runtime::Smol];
+        assert_eq!(round_order(&all, 0), all);
+        assert_eq!(
+            round_order(&all, 1),
+            [Runtime::TokioMt, Runtime::Smol, Runtime::Ember]
+        );
+        assert_eq!(round_order(&all, 3), all);
+        assert!(round_order(&[], 2).is_empty());
+    }
+
+    #[test]
+    fn options_parse_and_reject_nonsense() {
+        let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let o = parse_options(&args(&["echo1", "--runs", "7", "--secs", "0.5", "--tail"]))
+            .expect("valid options");
+        assert_eq!((o.runs, o.tcp_secs, o.tail), (7, Some(0.5), true));
+        assert_eq!(o.workloads.len(), 1);
+        assert_eq!(parse_options(&args(&["--quick"])).expect("valid").runs, 1);
+        assert!(parse_options(&args(&["--secs", "0"])).is_err());
+        assert!(parse_options(&args(&["--runs", "x"])).is_err());
+        assert!(parse_options(&args(&["nope"])).is_err());
+    }
 }

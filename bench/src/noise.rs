@@ -31,10 +31,24 @@ pub(crate) struct Noise {
     pub(crate) samples: Option<f64>,
     /// The widest ratio: `workload.metric`, the reference, its half-range.
     pub(crate) widest: Option<(String, Runtime, f64)>,
+    /// The share of all CPUs other processes used while the family ran (None if unknown).
+    pub(crate) background: Option<f64>,
 }
 
-/// The noise of every family present in `rows`, in table order.
-pub(crate) fn by_family(rows: &[Row]) -> Vec<Noise> {
+/// How busy the rest of the machine was while one workload ran.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Background {
+    /// The workload.
+    pub(crate) workload: &'static str,
+    /// The share of all CPUs other processes used (0-1).
+    pub(crate) share: f64,
+    /// How long the workload ran, in seconds (the weight of `share`).
+    pub(crate) secs: f64,
+}
+
+/// The noise of every family present in `rows`, in table order, with how busy the rest of
+/// the machine was meanwhile (`background`, per workload).
+pub(crate) fn by_family(rows: &[Row], background: &[Background]) -> Vec<Noise> {
     let mut out: Vec<Noise> = Vec::new();
     let mut ratio_noise: Vec<Vec<f64>> = Vec::new();
     let mut sample_spread: Vec<Vec<f64>> = Vec::new();
@@ -50,6 +64,7 @@ pub(crate) fn by_family(rows: &[Row]) -> Vec<Noise> {
                     ratios: 0,
                     samples: None,
                     widest: None,
+                    background: None,
                 });
                 ratio_noise.push(Vec::new());
                 sample_spread.push(Vec::new());
@@ -82,6 +97,11 @@ pub(crate) fn by_family(rows: &[Row]) -> Vec<Noise> {
         noise.ratio = median(&ratio_noise[i]);
         noise.ratios = ratio_noise[i].len();
         noise.samples = median(&sample_spread[i]);
+        let (used, secs) = background
+            .iter()
+            .filter(|b| noise.workloads.contains(&b.workload))
+            .fold((0.0, 0.0), |(u, s), b| (u + b.share * b.secs, s + b.secs));
+        noise.background = (secs > 0.0).then(|| used / secs);
     }
     out
 }
@@ -95,7 +115,8 @@ fn pct(fraction: f64) -> String {
 pub(crate) fn render(noise: &[Noise]) -> String {
     let mut out = String::from(
         "\nNoise in this run: ember/ref ratios that differ by less than +-x are within noise\n\
-         (x = median over the family's ratios of half their range over the runs, relative).\n",
+         (x = median over the family's ratios of half their range over the runs, relative;\n\
+         \"others used\": CPU time of every other process on the machine meanwhile, /proc/stat).\n",
     );
     let names: Vec<String> = noise.iter().map(|n| n.workloads.join(" ")).collect();
     let width = names.iter().map(String::len).max().unwrap_or(0);
@@ -114,6 +135,9 @@ pub(crate) fn render(noise: &[Noise]) -> String {
                 );
                 if let Some((metric, rt, half)) = &n.widest {
                     let _ = write!(out, "; widest {metric} vs {rt} +-{}", pct(*half));
+                }
+                if let Some(share) = n.background {
+                    let _ = write!(out, "; others used {:.0}% of the CPUs", share * 100.0);
                 }
             }
         }
@@ -147,7 +171,19 @@ mod tests {
         let mut c = Row::new(spawn.name, spawn.metrics[0]);
         c.samples[index(Runtime::Ember)] = vec![1.0];
         c.samples[index(Runtime::TokioCt)] = vec![2.0];
-        let noise = by_family(&[a, b, c]);
+        let background = [
+            Background {
+                workload: "echo50",
+                share: 0.1,
+                secs: 3.0,
+            },
+            Background {
+                workload: "echo1",
+                share: 0.5,
+                secs: 1.0,
+            },
+        ];
+        let noise = by_family(&[a, b, c], &background);
         assert_eq!(noise.len(), 2);
         assert_eq!(noise[0].workloads, vec!["echo50", "echo1"]);
         assert_eq!(noise[0].ratios, 3);
@@ -159,10 +195,15 @@ mod tests {
             ("echo50.trips_per_s", Runtime::TokioCt)
         );
         assert!((half - 0.1).abs() < 1e-9);
+        // Weighted by time: (0.1 * 3 + 0.5 * 1) / 4.
+        let share = noise[0].background.expect("measured");
+        assert!((share - 0.2).abs() < 1e-9, "{share}");
+        assert_eq!(noise[1].background, None);
         // One run: nothing to say.
         assert_eq!(noise[1].ratio, None);
         let text = render(&noise);
         assert!(text.contains("+-2.0%"), "{text}");
         assert!(text.contains("one run"), "{text}");
+        assert!(text.contains("others used 20% of the CPUs"), "{text}");
     }
 }

@@ -157,6 +157,7 @@ pub(crate) const WORKLOADS: &[Workload] = &[
             higher("trips_per_s", "trips/s", &[]),
             lower("p50_us", "us", &[]),
             lower("p99_us", "us", &[]),
+            lower("p999_us", "us", &[]),
             lower(
                 "cpu_ns_per_trip",
                 "ns",
@@ -177,6 +178,7 @@ pub(crate) const WORKLOADS: &[Workload] = &[
             higher("trips_per_s", "trips/s", &[]),
             lower("p50_us", "us", TOKIO_1),
             lower("p99_us", "us", &[]),
+            lower("p999_us", "us", &[]),
             lower("cpu_ns_per_trip", "ns", &[]),
         ],
     },
@@ -277,6 +279,7 @@ pub(crate) const WORKLOADS: &[Workload] = &[
             higher("trips_per_s", "trips/s", &[]),
             lower("p50_us", "us", &[]),
             lower("p99_us", "us", &[]),
+            lower("p999_us", "us", &[]),
             lower("cpu_ns_per_trip", "ns", &[vs(Runtime::TokioMt, 1.0)]),
         ],
     },
@@ -449,15 +452,21 @@ fn run_tcp(
         let secs = get(&load, "secs")?;
         let cpu_ns = cpu_after - cpu_before;
         let figures = match mode {
-            Mode::PingPong => vec![
-                ("trips_per_s".to_string(), get(&load, "trips")? / secs),
-                ("p50_us".to_string(), get(&load, "p50_ns")? / 1e3),
-                ("p99_us".to_string(), get(&load, "p99_ns")? / 1e3),
-                (
-                    "cpu_ns_per_trip".to_string(),
-                    cpu_ns / get(&load, "total_trips")?.max(1.0),
-                ),
-            ],
+            Mode::PingPong => {
+                let mut figures = vec![
+                    ("trips_per_s".to_string(), get(&load, "trips")? / secs),
+                    ("p50_us".to_string(), get(&load, "p50_ns")? / 1e3),
+                    ("p99_us".to_string(), get(&load, "p99_ns")? / 1e3),
+                    ("p999_us".to_string(), get(&load, "p999_ns")? / 1e3),
+                    (
+                        "cpu_ns_per_trip".to_string(),
+                        cpu_ns / get(&load, "total_trips")?.max(1.0),
+                    ),
+                ];
+                // The latency histogram, for --tail.
+                figures.extend(load.into_iter().filter(|(k, _)| k.starts_with("hist_")));
+                figures
+            }
             Mode::Stream => {
                 let mib = |b: f64| b / (1024.0 * 1024.0);
                 vec![
