@@ -11,7 +11,10 @@
 //! a fresh child process per runtime and run, pinned to one CPU), and the multi-thread
 //! ones, unpinned with 2 workers: echo50_mt (ember and tokio servers) and mt_spawn_local,
 //! mt_spawn_remote, mt_yield, mt_ping_pong, mt_chained_spawn (ember, tokio and
-//! async-executor). Each figure is the median of several runs (5; 1 with `--quick`).
+//! async-executor). Each figure is the median of several runs (5; 1 with `--quick`),
+//! printed with the runs' spread and, for each ratio, its range over the runs paired by
+//! round; a noise line per workload family follows the table. `--secs` sets the length
+//! of each TCP run, `--tail` adds the pooled round-trip latency distributions.
 //! The table goes to stdout and, as JSON, to `<target dir>/ember-bench.json`.
 //!
 //! The binary re-executes itself for its children; the hidden subcommands are

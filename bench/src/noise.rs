@@ -106,6 +106,19 @@ pub(crate) fn by_family(rows: &[Row], background: &[Background]) -> Vec<Noise> {
     out
 }
 
+/// The workloads of a family, short: `echo50 echo1 stream`, or `mt_*` when they all
+/// share a prefix ending in `_` and there are more than three (the line stays narrow).
+fn short_list(workloads: &[&str]) -> String {
+    let prefix = workloads
+        .first()
+        .and_then(|w| w.find('_').map(|i| &w[..=i]))
+        .filter(|p| workloads.iter().all(|w| w.starts_with(p)));
+    match prefix {
+        Some(prefix) if workloads.len() > 3 => format!("{prefix}*"),
+        _ => workloads.join(" "),
+    }
+}
+
 /// A fraction as a percentage with one decimal.
 fn pct(fraction: f64) -> String {
     format!("{:.1}%", fraction * 100.0)
@@ -118,7 +131,7 @@ pub(crate) fn render(noise: &[Noise]) -> String {
          (x = median over the family's ratios of half their range over the runs, relative;\n\
          \"others used\": CPU time of every other process on the machine meanwhile, /proc/stat).\n",
     );
-    let names: Vec<String> = noise.iter().map(|n| n.workloads.join(" ")).collect();
+    let names: Vec<String> = noise.iter().map(|n| short_list(&n.workloads)).collect();
     let width = names.iter().map(String::len).max().unwrap_or(0);
     let family_width = noise.iter().map(|n| n.family.len()).max().unwrap_or(0);
     for (n, names) in noise.iter().zip(&names) {
@@ -152,6 +165,18 @@ mod tests {
     use super::*;
     use crate::table::index;
     use crate::workloads::WORKLOADS;
+
+    #[test]
+    fn long_families_are_named_by_their_prefix() {
+        assert_eq!(short_list(&["echo50", "echo1"]), "echo50 echo1");
+        assert_eq!(short_list(&["mt_a", "mt_b", "mt_c", "mt_d"]), "mt_*");
+        assert_eq!(short_list(&["mt_a", "mt_b"]), "mt_a mt_b");
+        assert_eq!(
+            short_list(&["mt_a", "x_b", "mt_c", "mt_d"]),
+            "mt_a x_b mt_c mt_d"
+        );
+        assert_eq!(short_list(&[]), "");
+    }
 
     #[test]
     fn families_group_workloads_and_take_the_median_ratio_noise() {
