@@ -149,10 +149,10 @@ pub(crate) fn render(noise: &[Noise]) -> String {
                 if let Some((metric, rt, half)) = &n.widest {
                     let _ = write!(out, "; widest {metric} vs {rt} +-{}", pct(*half));
                 }
-                if let Some(share) = n.background {
-                    let _ = write!(out, "; others used {:.0}% of the CPUs", share * 100.0);
-                }
             }
+        }
+        if let Some(share) = n.background {
+            let _ = write!(out, "; others used {:.0}% of the CPUs", share * 100.0);
         }
         out.truncate(out.trim_end().len());
         out.push('\n');
