@@ -196,6 +196,16 @@ fn parse_options(args: &[String]) -> io::Result<Options> {
 /// runtimes interleaved within each round so slow drifts of the machine hit them all alike.
 fn bench(args: &[String]) -> io::Result<()> {
     let options = parse_options(args)?;
+    // Two benchmark runs at once pin their servers to the same CPU and measure each
+    // other (seen while diagnosing issue 7: another worktree's servers held CPU 0 for
+    // most of this one's slow trips). Runs from any worktree take turns.
+    let lock_path = std::env::temp_dir().join("ember-bench.lock");
+    let _lock = proc::RunLock::acquire(&lock_path, || {
+        eprintln!(
+            "ember-bench: another run holds {}; waiting for it to finish",
+            lock_path.display()
+        );
+    })?;
     let tcp_duration = match options.tcp_secs {
         Some(secs) => Duration::from_secs_f64(secs),
         None if options.quick => Duration::from_millis(200),

@@ -182,6 +182,49 @@ impl CpuSample {
     }
 }
 
+/// An exclusive lock on a file, held until dropped (or the process exits): one
+/// benchmark run per machine at a time.
+#[derive(Debug)]
+pub(crate) struct RunLock {
+    _file: std::fs::File,
+}
+
+impl RunLock {
+    /// Lock `path` (created if missing), calling `waiting` first if another process
+    /// holds it, then blocking until it is free.
+    ///
+    /// # Errors
+    /// Fails when the file cannot be opened or the kernel refuses the lock.
+    pub(crate) fn acquire(path: &std::path::Path, waiting: impl FnOnce()) -> io::Result<RunLock> {
+        use std::os::fd::AsRawFd;
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(path)?;
+        let fd = file.as_raw_fd();
+        // SAFETY: `fd` is the open descriptor of `file`, which outlives the call.
+        if unsafe { libc::flock(fd, libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+            let e = io::Error::last_os_error();
+            if e.kind() != io::ErrorKind::WouldBlock {
+                return Err(e);
+            }
+            waiting();
+            loop {
+                // SAFETY: as above.
+                if unsafe { libc::flock(fd, libc::LOCK_EX) } == 0 {
+                    break;
+                }
+                let e = io::Error::last_os_error();
+                if e.kind() != io::ErrorKind::Interrupted {
+                    return Err(e);
+                }
+            }
+        }
+        Ok(RunLock { _file: file })
+    }
+}
+
 /// Resident set size of this process in bytes (second field of /proc/self/statm).
 ///
 /// # Errors
@@ -201,4 +244,41 @@ pub(crate) fn rss_bytes() -> io::Result<u64> {
 /// Number of CPUs online, for the report (at least 1).
 pub(crate) fn cpus() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    #[test]
+    fn a_second_run_waits_for_the_first() -> io::Result<()> {
+        let path =
+            std::env::temp_dir().join(format!("ember-bench-test-{}.lock", std::process::id()));
+        let first = RunLock::acquire(&path, || panic!("the lock is free"))?;
+        let (waiting_tx, waiting_rx) = mpsc::channel();
+        let (locked_tx, locked_rx) = mpsc::channel();
+        let second_path = path.clone();
+        let second = std::thread::spawn(move || {
+            let lock = RunLock::acquire(&second_path, || {
+                let _ = waiting_tx.send(());
+            });
+            let _ = locked_tx.send(lock.is_ok());
+        });
+        // Bounded waits: a broken lock fails the test instead of hanging it.
+        waiting_rx
+            .recv_timeout(Duration::from_secs(10))
+            .map_err(|_| io::Error::other("the second run did not see the lock held"))?;
+        assert!(locked_rx.try_recv().is_err(), "the second run did not wait");
+        drop(first);
+        let locked = locked_rx
+            .recv_timeout(Duration::from_secs(10))
+            .map_err(|_| io::Error::other("the second run never got the lock"))?;
+        assert!(locked);
+        second
+            .join()
+            .map_err(|_| io::Error::other("second run panicked"))?;
+        std::fs::remove_file(&path)
+    }
 }
