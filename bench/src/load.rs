@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token};
 
+use crate::latency::Histogram;
 use crate::micro::percentile;
 
 /// Bytes kept in flight by the streaming mode.
@@ -133,7 +134,11 @@ pub(crate) fn run(spec: Spec) -> io::Result<()> {
         if now >= end {
             break;
         }
-        poll.poll(&mut events, Some(end - now))?;
+        match poll.poll(&mut events, Some(end - now)) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
         for event in &events {
             let conn = &mut conns[event.token().0];
             drive(
@@ -158,6 +163,10 @@ pub(crate) fn run(spec: Spec) -> io::Result<()> {
     println!("total_bytes {}", tally.total_bytes);
     println!("p50_ns {}", pct(0.50));
     println!("p99_ns {}", pct(0.99));
+    println!("p999_ns {}", pct(0.999));
+    if spec.mode == Mode::PingPong {
+        print!("{}", Histogram::of(&tally.latencies).to_lines());
+    }
     Ok(())
 }
 
@@ -262,7 +271,11 @@ pub(crate) fn hold(port: u16, n: usize) -> io::Result<()> {
                 .register(&mut stream, Token(held.len()), Interest::WRITABLE)?;
             held.push(stream);
         }
-        poll.poll(&mut events, None)?;
+        match poll.poll(&mut events, None) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
         for event in &events {
             let i = event.token().0;
             if connected[i] {

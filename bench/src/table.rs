@@ -1,11 +1,19 @@
-//! The result table: samples per (metric, runtime), their medians, the ratios of
-//! ember to each reference, the targets checked against those ratios, and the
-//! same data as JSON (written by hand: the format is small and fixed).
+//! The result table: samples per (metric, runtime), their medians and ranges, the
+//! ratios of ember to each reference with the range of those ratios over the runs,
+//! and the targets checked against the medians, marked where the runs'
+//! spread would flip the verdict.
+//!
+//! Each metric takes two lines. The first has the medians, the ratios of the medians
+//! and the first target. The second has the unit, each runtime's fastest and slowest
+//! run as `-x/+y%` of its median (compact, and directly the noise a reader must allow
+//! for), the range of ember/ref over the runs paired by round (see [`crate::stats`]),
+//! and the second target, if any.
 
 use std::fmt::Write as _;
 
 use crate::runtimes::Runtime;
-use crate::workloads::{Flavour, Metric, Target, Workload};
+use crate::stats::{self, median, Pairing, Range};
+use crate::workloads::{Metric, Target};
 
 /// The references ember is divided by, in column order.
 pub(crate) const REFERENCES: [Runtime; 4] = [
@@ -22,8 +30,20 @@ pub(crate) struct Row {
     pub(crate) workload: &'static str,
     /// What is measured.
     pub(crate) metric: Metric,
-    /// Samples per runtime, indexed like [`Runtime::ALL`]; empty = no entry.
+    /// Samples per runtime, indexed like [`Runtime::ALL`], one per run in run order
+    /// (so sample `i` of every runtime comes from round `i`); empty = no entry.
     pub(crate) samples: [Vec<f64>; 5],
+}
+
+/// A target checked against this run's figures.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Verdict {
+    /// The target.
+    pub(crate) target: Target,
+    /// Whether the median meets it (None: a side has no figure).
+    pub(crate) met: Option<bool>,
+    /// Whether some run's figure would give the other answer: the verdict is noise.
+    pub(crate) flips: bool,
 }
 
 impl Row {
@@ -36,9 +56,19 @@ impl Row {
         }
     }
 
+    /// `rt`'s samples.
+    pub(crate) fn samples(&self, rt: Runtime) -> &[f64] {
+        &self.samples[index(rt)]
+    }
+
     /// The median of `rt`'s samples, if it has any.
     pub(crate) fn median(&self, rt: Runtime) -> Option<f64> {
-        median(&self.samples[index(rt)])
+        median(self.samples(rt))
+    }
+
+    /// The range of `rt`'s samples, if it has any.
+    pub(crate) fn range(&self, rt: Runtime) -> Option<Range> {
+        Range::of(self.samples(rt))
     }
 
     /// ember's median divided by `rt`'s.
@@ -48,30 +78,42 @@ impl Row {
         (reference != 0.0).then(|| ember / reference)
     }
 
-    /// Each target with whether it is met (None: a side has no figure).
-    pub(crate) fn verdicts(&self) -> Vec<(Target, Option<bool>)> {
+    /// The range of ember / `rt` over the runs (paired by round when it can be).
+    pub(crate) fn ratio_range(&self, rt: Runtime) -> Option<(Range, Pairing)> {
+        stats::ratio_range(self.samples(Runtime::Ember), self.samples(rt))
+    }
+
+    /// Whether `value` (a ratio, or ember's own figure) meets `t`.
+    fn meets(&self, t: Target, value: f64) -> bool {
+        if self.metric.higher_is_better {
+            value >= t.bound
+        } else {
+            value <= t.bound
+        }
+    }
+
+    /// Each target with whether the median meets it and whether the runs' spread
+    /// straddles it.
+    pub(crate) fn verdicts(&self) -> Vec<Verdict> {
         self.metric
             .targets
             .iter()
             .map(|&t| {
-                let value = match t.vs {
-                    Some(rt) => self.ratio(rt),
-                    None => self.median(Runtime::Ember),
+                let (value, range) = match t.vs {
+                    Some(rt) => (self.ratio(rt), self.ratio_range(rt).map(|(r, _)| r)),
+                    None => (self.median(Runtime::Ember), self.range(Runtime::Ember)),
                 };
-                let met = value.map(|v| {
-                    if self.metric.higher_is_better {
-                        v >= t.bound
-                    } else {
-                        v <= t.bound
-                    }
-                });
-                (t, met)
+                Verdict {
+                    target: t,
+                    met: value.map(|v| self.meets(t, v)),
+                    flips: range.is_some_and(|r| r.flips(|v| self.meets(t, v))),
+                }
             })
             .collect()
     }
 
-    /// The target column: e.g. `<=0.95 tokio-ct ok, <=1.00 raw-mio MISS`.
-    fn target_text(&self) -> String {
+    /// The target cells, one per target: e.g. `<=0.95x tokio-ct ok~`.
+    fn target_cells(&self) -> Vec<String> {
         let op = if self.metric.higher_is_better {
             ">="
         } else {
@@ -79,41 +121,26 @@ impl Row {
         };
         self.verdicts()
             .iter()
-            .map(|(t, met)| {
-                let what = match t.vs {
-                    Some(rt) => format!("{op}{:.2}x {rt}", t.bound),
-                    None => format!("{op}{} {}", t.bound, self.metric.unit),
+            .map(|v| {
+                let what = match v.target.vs {
+                    Some(rt) => format!("{op}{:.2}x {rt}", v.target.bound),
+                    None => format!("{op}{} {}", v.target.bound, self.metric.unit),
                 };
-                let mark = match met {
+                let mark = match v.met {
                     Some(true) => "ok",
                     Some(false) => "MISS",
                     None => "?",
                 };
-                format!("{what} {mark}")
+                let noise = if v.flips { "~" } else { "" };
+                format!("{what} {mark}{noise}")
             })
-            .collect::<Vec<_>>()
-            .join(", ")
+            .collect()
     }
 }
 
 /// Position of `rt` in [`Runtime::ALL`].
-fn index(rt: Runtime) -> usize {
+pub(crate) fn index(rt: Runtime) -> usize {
     Runtime::ALL.iter().position(|&r| r == rt).unwrap_or(0)
-}
-
-/// The median of `values` (mean of the middle two for an even count); None if empty.
-pub(crate) fn median(values: &[f64]) -> Option<f64> {
-    if values.is_empty() {
-        return None;
-    }
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let mid = sorted.len() / 2;
-    Some(if sorted.len() % 2 == 1 {
-        sorted[mid]
-    } else {
-        (sorted[mid - 1] + sorted[mid]) / 2.0
-    })
 }
 
 /// A figure with about four significant digits and no exponent.
@@ -132,24 +159,75 @@ fn fmt_ratio(v: Option<f64>) -> String {
     v.map_or_else(|| "-".to_string(), |v| format!("{v:.2}x"))
 }
 
-/// The table as text: one line per metric.
+/// A percentage with two significant digits at most: `0.4`, `3.1`, `12`, `140`.
+fn fmt_pct(fraction: f64) -> String {
+    let pct = fraction * 100.0;
+    if pct < 9.95 {
+        format!("{pct:.1}")
+    } else {
+        format!("{pct:.0}")
+    }
+}
+
+/// The runs' spread of `samples` around their median: `-x/+y%`; `min-max` when the
+/// median is zero; empty for fewer than two runs (nothing to show).
+fn fmt_spread(samples: &[f64]) -> String {
+    let (Some(m), Some(r)) = (median(samples), Range::of(samples)) else {
+        return String::new();
+    };
+    if samples.len() < 2 {
+        return String::new();
+    }
+    if m == 0.0 {
+        return format!("{}-{}", fmt_value(Some(r.min)), fmt_value(Some(r.max)));
+    }
+    let below = (m - r.min) / m.abs();
+    let above = (r.max - m) / m.abs();
+    format!("-{}/+{}%", fmt_pct(below), fmt_pct(above))
+}
+
+/// The range of a ratio over the runs: `0.85-0.91`; empty for fewer than two runs.
+fn fmt_ratio_range(row: &Row, rt: Runtime) -> String {
+    let runs = row.samples(Runtime::Ember).len().min(row.samples(rt).len());
+    match row.ratio_range(rt) {
+        Some((r, pairing)) if runs >= 2 => {
+            let star = if pairing == Pairing::Unpaired {
+                "*"
+            } else {
+                ""
+            };
+            format!("{:.2}-{:.2}{star}", r.min, r.max)
+        }
+        _ => String::new(),
+    }
+}
+
+/// The table as text: two lines per metric (see the module docs).
 pub(crate) fn render(rows: &[Row]) -> String {
-    let mut header: Vec<String> = vec!["metric".into(), "unit".into()];
+    let mut header: Vec<String> = vec!["metric".into()];
     header.extend(Runtime::ALL.iter().map(|rt| rt.name().to_string()));
     header.extend(REFERENCES.iter().map(|rt| format!("e/{}", short(*rt))));
     header.push("target (ember / ref)".into());
+    let columns = header.len();
     let mut lines = vec![header];
     for row in rows {
-        let mut cells = vec![
-            format!("{}.{}", row.workload, row.metric.key),
-            row.metric.unit.to_string(),
-        ];
-        cells.extend(Runtime::ALL.iter().map(|&rt| fmt_value(row.median(rt))));
-        cells.extend(REFERENCES.iter().map(|&rt| fmt_ratio(row.ratio(rt))));
-        cells.push(row.target_text());
-        lines.push(cells);
+        let mut first = vec![format!("{}.{}", row.workload, row.metric.key)];
+        first.extend(Runtime::ALL.iter().map(|&rt| fmt_value(row.median(rt))));
+        first.extend(REFERENCES.iter().map(|&rt| fmt_ratio(row.ratio(rt))));
+        let mut second = vec![format!("  {}", row.metric.unit)];
+        second.extend(Runtime::ALL.iter().map(|&rt| fmt_spread(row.samples(rt))));
+        second.extend(REFERENCES.iter().map(|&rt| fmt_ratio_range(row, rt)));
+        let mut targets = row.target_cells().into_iter();
+        first.push(targets.next().unwrap_or_default());
+        second.push(targets.next().unwrap_or_default());
+        lines.push(first);
+        lines.push(second);
+        for more in targets {
+            let mut line = vec![String::new(); columns - 1];
+            line.push(more);
+            lines.push(line);
+        }
     }
-    let columns = lines[0].len();
     let widths: Vec<usize> = (0..columns)
         .map(|c| lines.iter().map(|l| l[c].len()).max().unwrap_or(0))
         .collect();
@@ -187,140 +265,79 @@ fn short(rt: Runtime) -> &'static str {
     }
 }
 
-/// Facts about the run recorded next to the figures in the JSON.
-#[derive(Debug)]
-pub(crate) struct RunInfo {
-    /// `--quick` or not.
-    pub(crate) quick: bool,
-    /// Runs per figure (the median is taken over them).
-    pub(crate) runs: usize,
-    /// Length of each TCP run in seconds.
-    pub(crate) tcp_secs: f64,
-    /// CPUs on the machine.
-    pub(crate) cpus: usize,
-    /// Wall time of the whole benchmark in seconds.
-    pub(crate) wall_secs: f64,
-}
-
-/// A JSON number, or null for a missing / non-finite figure.
-fn json_num(v: Option<f64>) -> String {
-    match v {
-        Some(v) if v.is_finite() => format!("{v}"),
-        _ => "null".to_string(),
-    }
-}
-
-/// What the runtime columns of `workload`'s rows mean, for the JSON: single-threaded
-/// runtimes on one pinned CPU, or multi-thread runtimes with 2 workers, unpinned.
-fn flavour_name(workload: &str) -> &'static str {
-    match Workload::find(workload).map(|w| w.flavour) {
-        Some(Flavour::Multi) => "multi-thread-unpinned",
-        _ => "pinned",
-    }
-}
-
-/// The whole result as a JSON document.
-pub(crate) fn to_json(rows: &[Row], info: &RunInfo) -> String {
-    let mut out = String::from("{\n");
-    let _ = writeln!(out, "  \"quick\": {},", info.quick);
-    let _ = writeln!(out, "  \"runs\": {},", info.runs);
-    let _ = writeln!(out, "  \"tcp_secs\": {},", info.tcp_secs);
-    let _ = writeln!(out, "  \"cpus\": {},", info.cpus);
-    let _ = writeln!(out, "  \"wall_secs\": {:.1},", info.wall_secs);
-    out.push_str("  \"metrics\": [\n");
-    for (i, row) in rows.iter().enumerate() {
-        out.push_str("    {");
-        let _ = write!(
-            out,
-            "\"workload\": \"{}\", \"flavour\": \"{}\", \"metric\": \"{}\", \"unit\": \"{}\", \"better\": \"{}\", ",
-            row.workload,
-            flavour_name(row.workload),
-            row.metric.key,
-            row.metric.unit,
-            if row.metric.higher_is_better {
-                "higher"
-            } else {
-                "lower"
-            }
-        );
-        let medians: Vec<String> = Runtime::ALL
-            .iter()
-            .map(|&rt| format!("\"{rt}\": {}", json_num(row.median(rt))))
-            .collect();
-        let _ = write!(out, "\"median\": {{{}}}, ", medians.join(", "));
-        let samples: Vec<String> = Runtime::ALL
-            .iter()
-            .map(|&rt| {
-                let values: Vec<String> = row.samples[index(rt)]
-                    .iter()
-                    .map(|&v| json_num(Some(v)))
-                    .collect();
-                format!("\"{rt}\": [{}]", values.join(", "))
-            })
-            .collect();
-        let _ = write!(out, "\"samples\": {{{}}}, ", samples.join(", "));
-        let ratios: Vec<String> = REFERENCES
-            .iter()
-            .map(|&rt| format!("\"ember/{rt}\": {}", json_num(row.ratio(rt))))
-            .collect();
-        let _ = write!(out, "\"ratios\": {{{}}}, ", ratios.join(", "));
-        let targets: Vec<String> = row
-            .verdicts()
-            .iter()
-            .map(|(t, met)| {
-                let vs = t.vs.map_or("null".to_string(), |rt| format!("\"{rt}\""));
-                let met = met.map_or("null".to_string(), |m| m.to_string());
-                format!("{{\"vs\": {vs}, \"bound\": {}, \"met\": {met}}}", t.bound)
-            })
-            .collect();
-        let _ = write!(out, "\"targets\": [{}]}}", targets.join(", "));
-        out.push_str(if i + 1 < rows.len() { ",\n" } else { "\n" });
-    }
-    out.push_str("  ]\n}\n");
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::workloads::WORKLOADS;
 
-    #[test]
-    fn median_of_odd_even_and_empty() {
-        assert_eq!(median(&[3.0, 1.0, 2.0]), Some(2.0));
-        assert_eq!(median(&[4.0, 1.0, 3.0, 2.0]), Some(2.5));
-        assert_eq!(median(&[]), None);
+    /// echo50.cpu_ns_per_trip: lower is better, targets vs raw-mio 1.00 and tokio-ct 0.95.
+    fn echo50_cpu() -> Row {
+        let metric = WORKLOADS[0]
+            .metrics
+            .iter()
+            .find(|m| m.key == "cpu_ns_per_trip")
+            .copied()
+            .expect("echo50 has cpu_ns_per_trip");
+        Row::new("echo50", metric)
     }
 
     #[test]
     fn ratio_and_verdicts_follow_the_direction_of_the_metric() {
-        // echo50.cpu_ns_per_trip: lower is better, targets vs raw-mio 1.00 and tokio-ct 0.95.
-        let metric = WORKLOADS[0].metrics[3];
-        let mut row = Row::new("echo50", metric);
+        let mut row = echo50_cpu();
         row.samples[index(Runtime::Ember)] = vec![90.0];
         row.samples[index(Runtime::TokioCt)] = vec![100.0];
         row.samples[index(Runtime::Mio)] = vec![80.0];
         assert_eq!(row.ratio(Runtime::TokioCt), Some(0.9));
         assert_eq!(row.ratio(Runtime::Smol), None);
-        let met: Vec<Option<bool>> = row.verdicts().iter().map(|&(_, m)| m).collect();
+        let met: Vec<Option<bool>> = row.verdicts().iter().map(|v| v.met).collect();
         assert_eq!(met, vec![Some(false), Some(true)]);
-        assert!(render(&[row]).contains("<=0.95x tokio-ct ok"));
+        assert!(row.verdicts().iter().all(|v| !v.flips));
+        let text = render(&[row]);
+        assert!(text.contains("<=0.95x tokio-ct ok"), "{text}");
+        assert!(!text.contains('~'), "{text}");
     }
 
     #[test]
-    fn json_has_nulls_for_missing_figures() {
-        let row = Row::new("spawn", WORKLOADS[3].metrics[0]);
-        let info = RunInfo {
-            quick: true,
-            runs: 1,
-            tcp_secs: 0.2,
-            cpus: 2,
-            wall_secs: 1.0,
-        };
-        let json = to_json(&[row], &info);
-        assert!(json.contains("\"ember\": null"));
-        assert!(json.contains("\"flavour\": \"pinned\""));
-        assert!(json.contains("\"ember\": []"));
-        assert!(json.trim_end().ends_with('}'));
+    fn a_verdict_the_spread_straddles_is_marked() {
+        let mut row = echo50_cpu();
+        // Median ratio vs tokio-ct 0.90 (ok), but round 2 gave 0.97 (a miss).
+        row.samples[index(Runtime::Ember)] = vec![90.0, 97.0, 90.0];
+        row.samples[index(Runtime::TokioCt)] = vec![100.0, 100.0, 100.0];
+        // vs raw-mio: 1.125, 1.2125, 1.125: a miss in every run.
+        row.samples[index(Runtime::Mio)] = vec![80.0, 80.0, 80.0];
+        let verdicts = row.verdicts();
+        assert_eq!(verdicts[0].met, Some(false));
+        assert!(!verdicts[0].flips);
+        assert_eq!(verdicts[1].met, Some(true));
+        assert!(verdicts[1].flips);
+        let text = render(&[row]);
+        assert!(text.contains("<=1.00x raw-mio MISS\n"), "{text}");
+        assert!(text.contains("<=0.95x tokio-ct ok~"), "{text}");
+        // The second line: ember's runs -0/+7.8% around 90, the paired ratio range.
+        assert!(text.contains("-0.0/+7.8%"), "{text}");
+        assert!(text.contains("0.90-0.97"), "{text}");
+    }
+
+    #[test]
+    fn an_absolute_target_is_checked_on_embers_own_samples() {
+        let metric = WORKLOADS
+            .iter()
+            .find(|w| w.name == "timers")
+            .and_then(|w| w.metrics.iter().find(|m| m.key == "1k_late_p99_ms"))
+            .copied()
+            .expect("timers has 1k_late_p99_ms");
+        let mut row = Row::new("timers", metric);
+        row.samples[index(Runtime::Ember)] = vec![0.9, 1.2, 0.8];
+        let v = row.verdicts();
+        assert_eq!(v[0].met, Some(true));
+        assert!(v[0].flips);
+        assert!(render(&[row]).contains("<=1 ms ok~"));
+    }
+
+    #[test]
+    fn spread_cells_are_empty_for_one_run_and_absolute_around_zero() {
+        assert_eq!(fmt_spread(&[5.0]), "");
+        assert_eq!(fmt_spread(&[0.0, 0.0, 2.0]), "0.000-2.000");
+        assert_eq!(fmt_spread(&[95.0, 100.0, 150.0]), "-5.0/+50%");
     }
 }

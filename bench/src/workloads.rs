@@ -73,8 +73,9 @@ pub(crate) struct Workload {
     pub(crate) flavour: Flavour,
     /// Its rows.
     pub(crate) metrics: &'static [Metric],
-    /// At most this many runs, whatever `--runs` says (the slow, steady ones).
-    pub(crate) max_runs: usize,
+    /// The family it is grouped in for the noise summary: workloads whose figures
+    /// vary alike (the TCP ones, the task micro-benchmarks, ...).
+    pub(crate) family: &'static str,
 }
 
 impl Workload {
@@ -134,7 +135,7 @@ const MT_1: &[Target] = &[vs(Runtime::TokioMt, 1.0), vs(Runtime::Smol, 1.0)];
 const fn mt_micro(name: &'static str, metrics: &'static [Metric]) -> Workload {
     Workload {
         name,
-        max_runs: usize::MAX,
+        family: "mt",
         flavour: Flavour::Multi,
         kind: Kind::Micro,
         metrics,
@@ -145,7 +146,7 @@ const fn mt_micro(name: &'static str, metrics: &'static [Metric]) -> Workload {
 pub(crate) const WORKLOADS: &[Workload] = &[
     Workload {
         name: "echo50",
-        max_runs: usize::MAX,
+        family: "tcp",
         flavour: Flavour::Pinned,
         kind: Kind::Tcp {
             conns: 50,
@@ -156,6 +157,7 @@ pub(crate) const WORKLOADS: &[Workload] = &[
             higher("trips_per_s", "trips/s", &[]),
             lower("p50_us", "us", &[]),
             lower("p99_us", "us", &[]),
+            lower("p999_us", "us", &[]),
             lower(
                 "cpu_ns_per_trip",
                 "ns",
@@ -165,7 +167,7 @@ pub(crate) const WORKLOADS: &[Workload] = &[
     },
     Workload {
         name: "echo1",
-        max_runs: usize::MAX,
+        family: "tcp",
         flavour: Flavour::Pinned,
         kind: Kind::Tcp {
             conns: 1,
@@ -176,12 +178,13 @@ pub(crate) const WORKLOADS: &[Workload] = &[
             higher("trips_per_s", "trips/s", &[]),
             lower("p50_us", "us", TOKIO_1),
             lower("p99_us", "us", &[]),
+            lower("p999_us", "us", &[]),
             lower("cpu_ns_per_trip", "ns", &[]),
         ],
     },
     Workload {
         name: "stream",
-        max_runs: usize::MAX,
+        family: "tcp",
         flavour: Flavour::Pinned,
         kind: Kind::Tcp {
             conns: 1,
@@ -195,7 +198,6 @@ pub(crate) const WORKLOADS: &[Workload] = &[
     },
     Workload {
         name: "proxy",
-        max_runs: usize::MAX,
         flavour: Flavour::Pinned,
         kind: Kind::Micro,
         metrics: &[
@@ -205,7 +207,7 @@ pub(crate) const WORKLOADS: &[Workload] = &[
     },
     Workload {
         name: "spawn",
-        max_runs: usize::MAX,
+        family: "tasks",
         flavour: Flavour::Pinned,
         kind: Kind::Micro,
         metrics: &[lower(
@@ -216,7 +218,7 @@ pub(crate) const WORKLOADS: &[Workload] = &[
     },
     Workload {
         name: "timers",
-        max_runs: usize::MAX,
+        family: "timers",
         flavour: Flavour::Pinned,
         kind: Kind::Micro,
         metrics: &[
@@ -247,7 +249,7 @@ pub(crate) const WORKLOADS: &[Workload] = &[
     },
     Workload {
         name: "wakeups",
-        max_runs: usize::MAX,
+        family: "tasks",
         flavour: Flavour::Pinned,
         kind: Kind::Micro,
         metrics: &[
@@ -257,8 +259,7 @@ pub(crate) const WORKLOADS: &[Workload] = &[
     },
     Workload {
         name: "memory",
-        // RSS growth barely varies between runs, and 10k connections take seconds to set up.
-        max_runs: 3,
+        family: "memory",
         flavour: Flavour::Pinned,
         kind: Kind::Micro,
         metrics: &[
@@ -276,14 +277,13 @@ pub(crate) const WORKLOADS: &[Workload] = &[
     },
     Workload {
         name: "fs",
-        max_runs: usize::MAX,
         flavour: Flavour::Pinned,
         kind: Kind::Micro,
         metrics: crate::micro::fs::METRICS,
     },
     Workload {
         name: "echo50_mt",
-        max_runs: usize::MAX,
+        family: "tcp_mt",
         flavour: Flavour::Multi,
         kind: Kind::Tcp {
             conns: 50,
@@ -294,6 +294,7 @@ pub(crate) const WORKLOADS: &[Workload] = &[
             higher("trips_per_s", "trips/s", &[]),
             lower("p50_us", "us", &[]),
             lower("p99_us", "us", &[]),
+            lower("p999_us", "us", &[]),
             lower("cpu_ns_per_trip", "ns", &[vs(Runtime::TokioMt, 1.0)]),
         ],
     },
@@ -466,15 +467,21 @@ fn run_tcp(
         let secs = get(&load, "secs")?;
         let cpu_ns = cpu_after - cpu_before;
         let figures = match mode {
-            Mode::PingPong => vec![
-                ("trips_per_s".to_string(), get(&load, "trips")? / secs),
-                ("p50_us".to_string(), get(&load, "p50_ns")? / 1e3),
-                ("p99_us".to_string(), get(&load, "p99_ns")? / 1e3),
-                (
-                    "cpu_ns_per_trip".to_string(),
-                    cpu_ns / get(&load, "total_trips")?.max(1.0),
-                ),
-            ],
+            Mode::PingPong => {
+                let mut figures = vec![
+                    ("trips_per_s".to_string(), get(&load, "trips")? / secs),
+                    ("p50_us".to_string(), get(&load, "p50_ns")? / 1e3),
+                    ("p99_us".to_string(), get(&load, "p99_ns")? / 1e3),
+                    ("p999_us".to_string(), get(&load, "p999_ns")? / 1e3),
+                    (
+                        "cpu_ns_per_trip".to_string(),
+                        cpu_ns / get(&load, "total_trips")?.max(1.0),
+                    ),
+                ];
+                // The latency histogram, for --tail.
+                figures.extend(load.into_iter().filter(|(k, _)| k.starts_with("hist_")));
+                figures
+            }
             Mode::Stream => {
                 let mib = |b: f64| b / (1024.0 * 1024.0);
                 vec![

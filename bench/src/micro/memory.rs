@@ -6,7 +6,7 @@
 
 use std::future::{pending, Future};
 use std::io::{self, BufRead, BufReader};
-use std::net::{Ipv4Addr, TcpListener};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use async_executor::LocalExecutor;
 use async_io::{Async, Timer};
+use socket2::{Domain, Protocol, Socket, Type};
 
 use super::{not_applicable, Metrics};
 use crate::proc::rss_bytes;
@@ -25,6 +26,9 @@ const QUICK_CONNS: usize = 2_000;
 /// Idle tasks (full run / quick run).
 const TASKS: usize = 100_000;
 const QUICK_TASKS: usize = 20_000;
+/// The listener's accept-queue length asked for (the kernel caps it at
+/// `net.core.somaxconn`, 4096 by default).
+const BACKLOG: i32 = 4096;
 /// How long to wait between checks of the "everyone has been polled" counter.
 const SETTLE: Duration = Duration::from_millis(5);
 /// The read buffer of an idle connection's task (small, so the runtime's own cost shows).
@@ -133,8 +137,18 @@ fn stop_holder(mut holder: Child) -> io::Result<()> {
 }
 
 /// A bound std listener and the RSS before any connection exists.
+///
+/// Its accept queue holds [`BACKLOG`] connections, not std's 128: the holder counts a
+/// connection as made when its handshake completes, which is before the server accepts
+/// it, so with 128 the queue overflowed whenever the server fell a little behind, the
+/// kernel dropped the handshake's last ACK, and each such connection waited for the
+/// server's SYN-ACK to be resent a second later (seconds per run, nothing measured).
+/// The queue is kernel memory, not the server's RSS, so the figure does not change.
 fn listen() -> io::Result<(TcpListener, u16, u64)> {
-    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, Some(Protocol::TCP))?;
+    socket.bind(&SocketAddr::from((Ipv4Addr::LOCALHOST, 0)).into())?;
+    socket.listen(BACKLOG)?;
+    let listener = TcpListener::from(socket);
     listener.set_nonblocking(true)?;
     let port = listener.local_addr()?.port();
     Ok((listener, port, rss_bytes()?))

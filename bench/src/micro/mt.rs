@@ -27,7 +27,7 @@ use super::pool::{EmberPool, Pool, SmolPool, Spawner, TokioPool};
 use super::wakeups::{ping, pong};
 use super::{not_applicable, Metrics};
 use crate::runtimes::{task_failed, Runtime};
-use crate::table::median;
+use crate::stats::median;
 
 /// Tasks per round of the spawn workloads.
 const SPAWN_TASKS: usize = 10_000;

@@ -32,7 +32,12 @@ pub(super) fn serve(listener: std::net::TcpListener) -> io::Result<()> {
     let mut free: Vec<usize> = Vec::new();
     let mut events = Events::with_capacity(1024);
     loop {
-        poll.poll(&mut events, None)?;
+        match poll.poll(&mut events, None) {
+            Ok(()) => {}
+            // A signal (a tracer attaching, say) is no reason to stop serving.
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
         for event in &events {
             if event.token() == LISTENER {
                 accept_all(&poll, &listener, &mut conns, &mut free)?;
