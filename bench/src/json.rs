@@ -200,9 +200,16 @@ mod tests {
         }
     }
 
+    fn spawn_workload() -> &'static crate::workloads::Workload {
+        WORKLOADS
+            .iter()
+            .find(|w| w.name == "spawn")
+            .expect("the spawn workload exists")
+    }
+
     #[test]
     fn json_has_nulls_for_missing_figures() {
-        let row = Row::new("spawn", WORKLOADS[3].metrics[0]);
+        let row = Row::new("spawn", spawn_workload().metrics[0]);
         let json = to_json(&[row], &[], &info());
         assert!(json.contains("\"ember\": null"));
         assert!(json.contains("\"flavour\": \"pinned\""));
@@ -213,7 +220,7 @@ mod tests {
 
     #[test]
     fn json_carries_samples_ranges_and_noise() {
-        let mut row = Row::new("spawn", WORKLOADS[3].metrics[0]);
+        let mut row = Row::new("spawn", spawn_workload().metrics[0]);
         row.samples[index(Runtime::Ember)] = vec![1.0, 3.0, 2.0];
         row.samples[index(Runtime::TokioCt)] = vec![4.0, 4.0, 4.0];
         let noise = noise::by_family(std::slice::from_ref(&row), &[]);

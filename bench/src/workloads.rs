@@ -198,6 +198,7 @@ pub(crate) const WORKLOADS: &[Workload] = &[
     },
     Workload {
         name: "proxy",
+        family: "io",
         flavour: Flavour::Pinned,
         kind: Kind::Micro,
         metrics: &[
@@ -277,6 +278,7 @@ pub(crate) const WORKLOADS: &[Workload] = &[
     },
     Workload {
         name: "fs",
+        family: "fs",
         flavour: Flavour::Pinned,
         kind: Kind::Micro,
         metrics: crate::micro::fs::METRICS,
