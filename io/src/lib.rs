@@ -68,5 +68,7 @@
 mod async_fd;
 pub mod net;
 pub mod signal;
+pub mod split;
 
-pub use async_fd::Async;
+pub use async_fd::{Async, ReadyGuard, TryIoError};
+pub use ember_reactor::{Interest, Ready};

@@ -315,7 +315,7 @@ fn halves_of_different_streams_do_not_reunite() {
         let (r2, w2) = TcpStream::connect(addr).await?.into_split();
         let err = r1.reunite(w2).expect_err("different streams");
         assert!(err.to_string().contains("not from the same"));
-        let ember_io::net::ReuniteError(r1, w2) = err;
+        let ember_io::net::tcp::ReuniteError(r1, w2) = err;
         w2.reunite(r2).expect("same stream");
         w1.reunite(r1).expect("same stream");
         Ok(())
@@ -530,10 +530,10 @@ fn types_and_futures_are_send() {
     fn assert_send<T: Send>(_: &T) {}
     assert_send_sync::<TcpStream>();
     assert_send_sync::<TcpListener>();
-    assert_send_sync::<ember_io::net::OwnedReadHalf>();
-    assert_send_sync::<ember_io::net::OwnedWriteHalf>();
-    assert_send_sync::<ember_io::net::ReadHalf<'static>>();
-    assert_send_sync::<ember_io::net::WriteHalf<'static>>();
+    assert_send_sync::<ember_io::net::tcp::OwnedReadHalf>();
+    assert_send_sync::<ember_io::net::tcp::OwnedWriteHalf>();
+    assert_send_sync::<ember_io::net::tcp::ReadHalf<'static>>();
+    assert_send_sync::<ember_io::net::tcp::WriteHalf<'static>>();
     assert_send_sync::<ember_io::Async<std::os::unix::net::UnixStream>>();
 
     // Futures that `ember::spawn` will need to move across threads. They

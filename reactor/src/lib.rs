@@ -61,6 +61,9 @@ mod ready;
 mod registration;
 mod scheduled_io;
 mod signal;
+// `poll_now` was appended after sys's test module so as not to collide with
+// concurrent edits above it; move it up (and drop this allow) on merge.
+#[allow(clippy::items_after_test_module)]
 mod sys;
 mod token;
 mod unpark;
@@ -83,15 +86,19 @@ pub mod __private {
     pub mod coop {
         pub use crate::coop::{budget, poll_proceed, BUDGET};
     }
-    pub use crate::sys::set_nonblocking;
+    pub use crate::sys::{poll_now, set_nonblocking};
+
+    /// The event tick `event` was observed at (wrapping). Two events of one
+    /// source with the same tick report the same readiness; `ember-io`
+    /// uses it to tell readiness it already handed out from a newer event.
+    pub fn event_tick(event: &crate::ReadyEvent) -> usize {
+        event.tick
+    }
 
     /// Installs where the reactor sends blocking work (name lookups): the
     /// runtime's blocking pool. The reactor itself owns no threads. Only the
     /// first call takes effect; returns whether it did.
-    pub fn set_blocking_offload(
-        handle: &crate::Handle,
-        offload: BlockingOffload,
-    ) -> bool {
+    pub fn set_blocking_offload(handle: &crate::Handle, offload: BlockingOffload) -> bool {
         handle.set_blocking_offload(offload)
     }
 
