@@ -36,7 +36,7 @@ pub use guard::{ReadyGuard, TryIoError};
 use std::fmt;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU16, Ordering};
 use std::task::{ready, Context, Poll};
 
 use ember_reactor::{Direction, Handle, Interest, ReadyEvent, Registration};
@@ -102,11 +102,12 @@ pub struct Async<T> {
     /// a terminal in canonical mode, which returns one line per read even
     /// with more buffered.
     stream: bool,
-    /// Per direction (read, write): the event tick (truncated) of the
-    /// readiness last handed out by `readable`/`writable`/`ready`/`poll_*able`.
-    /// A hint: a stale value costs one `poll(2)` or one extra wake-up, never
-    /// a lost one.
-    handed: [AtomicU32; 2],
+    /// Per direction (read, write): the event tick, truncated to 16 bits, of
+    /// the readiness last handed out by `readable`/`writable`/`ready`/
+    /// `poll_*able`. A hint: a stale or wrapped value costs one `poll(2)` or
+    /// one extra wake-up, never a lost one. (16 bits keep `TcpStream` at 32
+    /// bytes.)
+    handed: [AtomicU16; 2],
     /// `Some` from construction until `into_inner` or `Drop` takes it.
     io: Option<T>,
 }
@@ -179,7 +180,7 @@ impl<T: AsFd> Async<T> {
             registration,
             fd,
             stream,
-            handed: [AtomicU32::new(0), AtomicU32::new(0)],
+            handed: [AtomicU16::new(0), AtomicU16::new(0)],
             io: Some(io),
         })
     }
@@ -434,7 +435,7 @@ impl<T: AsFd> Async<T> {
             return Ok(true);
         }
         // Truncation can only make two ticks look equal, which costs a probe.
-        let tick = ember_reactor::__private::event_tick(&event) as u32;
+        let tick = ember_reactor::__private::event_tick(&event) as u16;
         let mut fresh = false;
         let mut probe: Option<Interest> = None;
         let directions = [

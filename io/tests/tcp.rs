@@ -535,6 +535,7 @@ fn types_and_futures_are_send() {
     assert_send_sync::<ember_io::net::tcp::ReadHalf<'static>>();
     assert_send_sync::<ember_io::net::tcp::WriteHalf<'static>>();
     assert_send_sync::<ember_io::Async<std::os::unix::net::UnixStream>>();
+    assert_send_sync::<ember_io::ReadyGuard<'static, std::os::unix::net::UnixStream>>();
 
     // Futures that `ember::spawn` will need to move across threads. They
     // are only built, never polled: no runtime is needed.
@@ -545,7 +546,24 @@ fn types_and_futures_are_send() {
     fn listener_futures(listener: &TcpListener, stream: &TcpStream) {
         assert_send(&listener.accept());
         assert_send(&stream.peek(&mut []));
+        assert_send(&stream.readable());
+        assert_send(&stream.writable());
+        assert_send(&stream.ready(ember_io::Interest::READABLE));
     }
+    fn async_futures(io: &ember_io::Async<std::os::unix::net::UnixStream>) {
+        assert_send(&io.readable());
+        assert_send(&io.writable());
+        assert_send(&io.read_with(|_| Ok(())));
+        assert_send(&io.write_with(|_| Ok(())));
+    }
+    fn half_futures(
+        read: &ember_io::net::tcp::OwnedReadHalf,
+        write: &ember_io::net::tcp::WriteHalf<'_>,
+    ) {
+        assert_send(&read.readable());
+        assert_send(&write.writable());
+    }
+    let _ = (async_futures, half_futures);
     let _ = listener_futures;
 }
 

@@ -4,8 +4,8 @@
 //! A socket type is a thin wrapper: it hands its `Async` to the methods here.
 //!
 //! Both clear the readiness an operation ran under when it reports
-//! `WouldBlock`. On byte streams built by this crate (`Async::stream`) they
-//! also clear it after a short transfer (`0 < n < len`), which saves the
+//! `WouldBlock`. On byte streams built by this crate (the `stream` flag of
+//! `Async`) they also clear it after a short transfer (`0 < n < len`), which saves the
 //! system call that would only report `WouldBlock`: on a stream socket or a
 //! pipe a short read means the receive queue was drained and a short write
 //! means the send buffer filled, and either way the kernel reports the next
