@@ -29,12 +29,41 @@ use crate::async_fd::Async;
 /// An ember byte stream that can be split into a [`ReadHalf`] and a
 /// [`WriteHalf`]: [`TcpStream`](crate::net::TcpStream) (and later ember's
 /// other streams). Sealed: only this crate implements it.
+///
+/// # Examples
+///
+/// Code generic over ember's streams:
+///
+/// ```
+/// use ember_io::split::{ReadHalf, Stream};
+/// use std::ops::Deref;
+///
+/// /// Whatever is queued now, without waiting.
+/// fn drain<P: Deref<Target: Stream>>(read: &ReadHalf<P>, out: &mut Vec<u8>) -> std::io::Result<()> {
+///     let mut buf = [0; 4096];
+///     loop {
+///         match read.try_read(&mut buf) {
+///             Ok(0) => return Ok(()),
+///             Ok(n) => out.extend_from_slice(&buf[..n]),
+///             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return Ok(()),
+///             Err(e) => return Err(e),
+///         }
+///     }
+/// }
+/// ```
 pub trait Stream: sealed::StreamIo {}
 
 impl<S: sealed::StreamIo> Stream for S {}
 
 /// A [`Stream`] whose read half can [`peek`](ReadHalf::peek) (`MSG_PEEK`).
 /// Sealed.
+///
+/// # Examples
+///
+/// ```
+/// fn can_peek<S: ember_io::split::Peek>() {}
+/// can_peek::<ember_io::net::TcpStream>();
+/// ```
 pub trait Peek: Stream + sealed::PeekIo {}
 
 impl<S: sealed::PeekIo> Peek for S {}
@@ -67,6 +96,38 @@ use sealed::StreamIo;
 
 /// The read half of a stream: `P` is `&S` (from `split`) or `Arc<S>` (from
 /// `into_split`, then called `OwnedReadHalf`).
+///
+/// # Examples
+///
+/// ```
+/// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/util/block_on.rs"));
+/// use ember_io::net::{TcpListener, TcpStream};
+/// use futures_util::io::AsyncWriteExt;
+/// use std::io::ErrorKind;
+///
+/// # fn main() -> std::io::Result<()> {
+/// block_on(async {
+///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+///     let client = TcpStream::connect(listener.local_addr()?).await?;
+///     let (mut server, _) = listener.accept().await?;
+///     let (mut read, _write) = client.into_split();
+///     server.write_all(b"data").await?;
+///
+///     let mut buf = [0; 8];
+///     let n = read.peek(&mut buf).await?; // waits, consumes nothing
+///     assert_eq!(&buf[..n], &b"data"[..n]);
+///     let n = loop {
+///         read.readable().await?;
+///         match read.try_read(&mut buf) {
+///             Err(e) if e.kind() == ErrorKind::WouldBlock => continue,
+///             result => break result?,
+///         }
+///     };
+///     assert_eq!(&buf[..n], &b"data"[..n]);
+///     Ok(())
+/// })
+/// # }
+/// ```
 pub struct ReadHalf<P> {
     stream: P,
 }
@@ -77,6 +138,35 @@ pub struct ReadHalf<P> {
 /// [`AsyncWrite::poll_close`] shuts down the write side of the stream; so
 /// does dropping an owned write half, unless it is given back with
 /// `reunite` or dropped with `forget`.
+///
+/// # Examples
+///
+/// ```
+/// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/util/block_on.rs"));
+/// use ember_io::net::{TcpListener, TcpStream};
+/// use futures_util::io::{AsyncReadExt, AsyncWriteExt};
+/// use std::io::IoSlice;
+///
+/// # fn main() -> std::io::Result<()> {
+/// block_on(async {
+///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+///     let mut client = TcpStream::connect(listener.local_addr()?).await?;
+///     let (mut server, _) = listener.accept().await?;
+///     let (_read, mut write) = TcpStream::split(&mut client);
+///
+///     assert!(write.is_write_vectored());
+///     write.write_vectored(&[IoSlice::new(b"head "), IoSlice::new(b"body")]).await?;
+///     write.writable().await?;
+///     write.try_write(b"!")?;
+///     write.close().await?; // shuts down the write side
+///
+///     let mut got = String::new();
+///     server.read_to_string(&mut got).await?;
+///     assert_eq!(got, "head body!");
+///     Ok(())
+/// })
+/// # }
+/// ```
 pub struct WriteHalf<P: Deref<Target: Stream>> {
     stream: P,
     /// Set for owned halves only; cleared by `reunite` and `forget`.
@@ -272,6 +362,24 @@ impl<P: Deref<Target: Stream>> WriteHalf<P> {
 
 impl<S: Stream> WriteHalf<Arc<S>> {
     /// Drops the write half without shutting down the write side.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/util/block_on.rs"));
+    /// use ember_io::net::{TcpListener, TcpStream};
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let client = TcpStream::connect(listener.local_addr()?).await?;
+    ///     let (read, write) = client.into_split();
+    ///     write.forget(); // no FIN: the peer does not see end of stream
+    ///     assert!(read.peer_addr().is_ok());
+    ///     Ok(())
+    /// })
+    /// # }
+    /// ```
     pub fn forget(mut self) {
         self.shutdown_on_drop = false;
     }
