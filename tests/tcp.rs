@@ -266,4 +266,102 @@ per_flavor! {
             assert_eq!(&read_task.await.unwrap().unwrap(), b"pong!");
         });
     }
+
+    #[test]
+    fn borrowed_halves_read_write_peek_and_vectored() {
+        use std::io::IoSlice;
+        let _guard = watchdog(Duration::from_secs(30));
+        block_on(async {
+            let (mut client, mut server) = util::tcp_pair().await;
+            let peer = client.peer_addr().unwrap();
+            let (mut read, mut write) = TcpStream::split(&mut client);
+            let _: &ember::net::tcp::ReadHalf<'_> = &read;
+            let _: &ember::net::tcp::WriteHalf<'_> = &write;
+            assert_eq!(read.peer_addr().unwrap(), peer);
+            assert_eq!(write.local_addr().unwrap(), read.local_addr().unwrap());
+
+            // One writev for all three slices, through the half.
+            assert!(write.is_write_vectored());
+            let parts = [IoSlice::new(b"a"), IoSlice::new(b"bc"), IoSlice::new(b"def")];
+            assert_eq!(write.write_vectored(&parts).await.unwrap(), 6);
+            write.writable().await.unwrap();
+            assert_eq!(write.try_write(b"g").unwrap(), 1);
+            let mut got = [0; 7];
+            server.read_exact(&mut got).await.unwrap();
+            assert_eq!(&got, b"abcdefg");
+
+            server.write_all(b"pong").await.unwrap();
+            let mut buf = [0; 4];
+            let n = read.peek(&mut buf).await.unwrap();
+            assert_eq!(&buf[..n], &b"pong"[..n]);
+            read.readable().await.unwrap();
+            let n = read.try_read(&mut buf).unwrap();
+            read.read_exact(&mut buf[n..]).await.unwrap();
+            assert_eq!(&buf, b"pong");
+
+            // `poll_close` of the write half shuts down the write side.
+            write.close().await.unwrap();
+            let mut rest = Vec::new();
+            server.read_to_end(&mut rest).await.unwrap();
+            assert!(rest.is_empty());
+        });
+    }
+
+    #[test]
+    fn owned_halves_move_to_tasks_and_reunite() {
+        let _guard = watchdog(Duration::from_secs(30));
+        block_on(async {
+            let (client, mut server) = util::tcp_pair().await;
+            let local = client.local_addr().unwrap();
+            let (mut read, mut write) = client.into_split();
+            assert_eq!(read.local_addr().unwrap(), local);
+            assert_eq!(write.local_addr().unwrap(), local);
+            let reader = ember::spawn(async move {
+                let mut buf = [0; 4];
+                read.read_exact(&mut buf).await.map(|_| (read, buf))
+            });
+            let writer = ember::spawn(async move { write.write_all(b"ping").await.map(|_| write) });
+            let mut got = [0; 4];
+            server.read_exact(&mut got).await.unwrap();
+            assert_eq!(&got, b"ping");
+            server.write_all(b"pong").await.unwrap();
+            let (read, buf) = reader.await.unwrap().unwrap();
+            let write = writer.await.unwrap().unwrap();
+            assert_eq!(&buf, b"pong");
+
+            // Halves of different streams come back in the error, whole.
+            let (other, _other_server) = util::tcp_pair().await;
+            let (other_read, other_write) = other.into_split();
+            let ember::net::tcp::ReuniteError(read, other_write) =
+                read.reunite(other_write).expect_err("halves of different streams");
+            let _other = other_write.reunite(other_read).expect("same stream");
+            let client: TcpStream = write.reunite(read).expect("same stream");
+            assert_eq!(client.local_addr().unwrap(), local);
+            // Reuniting did not shut the write side down.
+            let mut client = client;
+            client.write_all(b"still open").await.unwrap();
+            let mut got = [0; 10];
+            server.read_exact(&mut got).await.unwrap();
+            assert_eq!(&got, b"still open");
+        });
+    }
+}
+
+/// `ember::io` (futures' `ReadHalf`, `WriteHalf`, `ReuniteError`, `split`)
+/// and `ember::net` (TCP halves only under `ember::net::tcp`) can both be
+/// glob-imported: the names no longer collide.
+#[allow(unused_imports, dead_code)]
+mod globs_do_not_collide {
+    use ember::io::*;
+    use ember::net::*;
+
+    fn futures_halves(stream: TcpStream) -> (ReadHalf<TcpStream>, WriteHalf<TcpStream>) {
+        split(stream)
+    }
+
+    fn tcp_halves(stream: TcpStream) -> (tcp::OwnedReadHalf, tcp::OwnedWriteHalf) {
+        stream.into_split()
+    }
+
+    fn errors(_: ReuniteError<TcpStream>, _: tcp::ReuniteError) {}
 }

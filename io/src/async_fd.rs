@@ -1,17 +1,46 @@
 //! [`Async<T>`]: any file descriptor, non-blocking and registered with the
-//! current reactor, with futures-io `AsyncRead`/`AsyncWrite` on top.
+//! current reactor. This module owns the descriptor's registration, the
+//! readiness API handed to users ([`Async::readable`] and its guard), and,
+//! in [`stream`], the one I/O loop every ember stream runs its reads and
+//! writes through.
+//!
+//! # Ground rules
+//!
+//! * Readiness is the reactor's cached, edge-triggered state. It is cleared
+//!   only with the event it was seen in (tick-checked, so a newer event is
+//!   never thrown away), and only when an operation proved it stale: a
+//!   `WouldBlock`, or, on descriptors built by this crate's stream
+//!   constructors, a short transfer (see [`stream`]).
+//! * The `async fn`s (`readable`, `writable`, `ready`, `read_with`,
+//!   `write_with`) wait as entries of the source's waiter list: any number
+//!   of tasks may wait at once. The `poll_*` methods and the futures-io
+//!   impls keep one waker slot per direction, where the last poller wins.
+//! * A user may run system calls on [`Async::get_ref`] that the reactor never
+//!   sees fail. So readiness that `readable`/`writable`/`ready`/`poll_*able`
+//!   already handed out once (same direction, same event tick, remembered in
+//!   `handed`) is confirmed with a zero-timeout `poll(2)` before it is handed
+//!   out again; if the descriptor is not actually ready the readiness is
+//!   cleared and the caller waits. A naive "wait, then my own syscall" loop
+//!   therefore sleeps between events instead of spinning, at the price of
+//!   one extra `poll(2)` per repeated hand-out.
+//! * The inner handle is reachable only through `&T` (and `&mut T` inside
+//!   the futures-io impls, which call `T`'s own `Read`/`Write`): there is no
+//!   `get_mut`, so no caller can swap the descriptor out from under the
+//!   registration.
+
+mod guard;
+pub(crate) mod stream;
+
+pub use guard::{ReadyGuard, TryIoError};
 
 use std::fmt;
-use std::future::poll_fn;
-use std::io::{self, IoSlice, IoSliceMut, Read, Write};
+use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
-use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::sync::atomic::{AtomicU16, Ordering};
+use std::task::{ready, Context, Poll};
 
-use ember_reactor::{Direction, Handle, Registration};
-use futures_io::{AsyncRead, AsyncWrite};
+use ember_reactor::{Direction, Handle, Interest, ReadyEvent, Registration};
 use mio::unix::SourceFd;
-use mio::Interest;
 
 /// An I/O handle in non-blocking mode, registered with ember's reactor.
 ///
@@ -19,18 +48,27 @@ use mio::Interest;
 /// terminals, `std::process::ChildStdout`, ... Regular files are always
 /// "ready" to the OS and gain nothing from it.
 ///
-/// Operations come in two flavours:
+/// Operations come in three flavours:
 ///
-/// - [`read_with`](Async::read_with) / [`write_with`](Async::write_with) (and
-///   their `_mut` variants) run any non-blocking operation on the inner
-///   handle, waiting for readiness and retrying while it fails with
-///   [`io::ErrorKind::WouldBlock`];
-/// - the futures-io [`AsyncRead`] and [`AsyncWrite`] traits, implemented for
+/// - [`read_with`](Async::read_with) / [`write_with`](Async::write_with) run
+///   any non-blocking operation on the inner handle, waiting for readiness
+///   and retrying while it fails with [`io::ErrorKind::WouldBlock`];
+/// - [`readable`](Async::readable) / [`writable`](Async::writable) /
+///   [`ready`](Async::ready) wait for readiness and return a [`ReadyGuard`]
+///   (tokio's `AsyncFd` style): run the operation with
+///   [`ReadyGuard::try_io`], which clears the readiness when it would block;
+/// - the futures-io [`AsyncRead`](futures_io::AsyncRead) and
+///   [`AsyncWrite`](futures_io::AsyncWrite) traits, implemented for
 ///   `Async<T>` when `T: Read`/`T: Write` and for `&Async<T>` when
 ///   `&T: Read`/`&T: Write`.
 ///
-/// Reading and writing wake independently: one task may wait to read while
-/// another waits to write on the same handle.
+/// Reading and writing wake independently, and any number of tasks may wait
+/// in the `async fn`s at once.
+///
+/// There is no `get_mut`: through `&mut T` a caller could replace the
+/// descriptor the reactor watches (async-io 2 made its `get_mut` `unsafe`
+/// for this reason). Use [`get_ref`](Async::get_ref), or take the handle
+/// back with [`into_inner`](Async::into_inner).
 ///
 /// # Examples
 ///
@@ -53,17 +91,29 @@ use mio::Interest;
 /// # }
 /// ```
 pub struct Async<T> {
-    /// The reactor slot; its readiness bits and wakers.
+    /// The reactor slot; its readiness bits and waiters.
     registration: Registration,
     /// The descriptor registered with the OS poller, remembered so that
     /// `Drop` can deregister it without requiring `T: AsFd` on the struct.
     fd: RawFd,
+    /// Whether a short transfer proves the kernel queue drained (stream
+    /// sockets, pipes), so the stream loop may clear readiness on it. Set
+    /// only by this crate's own constructors: not for user handles such as
+    /// a terminal in canonical mode, which returns one line per read even
+    /// with more buffered.
+    stream: bool,
+    /// Per direction (read, write): the event tick, truncated to 16 bits, of
+    /// the readiness last handed out by `readable`/`writable`/`ready`/
+    /// `poll_*able`. A hint: a stale or wrapped value costs one `poll(2)` or
+    /// one extra wake-up, never a lost one. (16 bits keep `TcpStream` at 32
+    /// bytes.)
+    handed: [AtomicU16; 2],
     /// `Some` from construction until `into_inner` or `Drop` takes it.
     io: Option<T>,
 }
 
-// `Async` never pins its contents in place: it is moved freely and gives out
-// `&mut T`, so it is `Unpin` whatever `T` is.
+// `Async` never pins its contents in place: it is moved freely, so it is
+// `Unpin` whatever `T` is.
 impl<T> Unpin for Async<T> {}
 
 impl<T: AsFd> Async<T> {
@@ -97,20 +147,317 @@ impl<T: AsFd> Async<T> {
     /// ```
     pub fn new(io: T) -> io::Result<Async<T>> {
         ember_reactor::__private::set_nonblocking(io.as_fd())?;
-        Async::new_nonblocking(io)
+        Async::register(io, false)
     }
 
     /// Registers `io`, which the caller has already put in non-blocking mode
-    /// (saves an `fcntl` for sockets created with `SOCK_NONBLOCK`).
+    /// (saves an `fcntl` for sockets created with `SOCK_NONBLOCK`), as a
+    /// byte stream: a short read or write clears readiness. Only for stream
+    /// sockets and pipes, where a short transfer proves the queue drained.
+    pub(crate) fn new_stream_nonblocking(io: T) -> io::Result<Async<T>> {
+        Async::register(io, true)
+    }
+
+    /// As [`Async::new`], for a byte stream (see `new_stream_nonblocking`).
+    pub(crate) fn new_stream(io: T) -> io::Result<Async<T>> {
+        ember_reactor::__private::set_nonblocking(io.as_fd())?;
+        Async::register(io, true)
+    }
+
+    /// Registers `io`, which the caller has already put in non-blocking
+    /// mode, as anything but a byte stream (a listener, a datagram socket).
     pub(crate) fn new_nonblocking(io: T) -> io::Result<Async<T>> {
+        Async::register(io, false)
+    }
+
+    fn register(io: T, stream: bool) -> io::Result<Async<T>> {
         let fd = io.as_fd().as_raw_fd();
-        let registration = Handle::current()
-            .register(&mut SourceFd(&fd), Interest::READABLE | Interest::WRITABLE)?;
+        let registration = Handle::current().register(
+            &mut SourceFd(&fd),
+            mio::Interest::READABLE | mio::Interest::WRITABLE,
+        )?;
         Ok(Async {
             registration,
             fd,
+            stream,
+            handed: [AtomicU16::new(0), AtomicU16::new(0)],
             io: Some(io),
         })
+    }
+
+    /// Waits until the handle is readable (or closed for reading, or in
+    /// error) and returns a guard over that readiness.
+    ///
+    /// Run the read with [`ReadyGuard::try_io`]: when it fails with
+    /// `WouldBlock` the guard clears the readiness, and the next
+    /// `readable()` waits for a new event. A loop that instead runs its own
+    /// system call on [`get_ref`](Async::get_ref) and calls `readable()`
+    /// again after `WouldBlock` does not spin either: readiness this handle
+    /// already handed out is confirmed with a non-blocking `poll(2)` first,
+    /// and cleared if the descriptor is not actually readable.
+    ///
+    /// Any number of tasks may wait at once; each is woken by the next
+    /// event.
+    ///
+    /// # Errors
+    ///
+    /// Returns an error if the reactor has shut down, or the OS error of the
+    /// `poll(2)` probe.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: dropping the future loses no readiness.
+    ///
+    /// # Examples
+    ///
+    /// tokio's guard loop:
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/util/block_on.rs"));
+    /// use ember_io::Async;
+    /// use std::io::{Read, Write};
+    /// use std::os::unix::net::UnixStream;
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// block_on(async {
+    ///     let (mut a, b) = UnixStream::pair()?;
+    ///     let b = Async::new(b)?;
+    ///     a.write_all(b"x")?;
+    ///     let mut buf = [0; 8];
+    ///     let n = loop {
+    ///         let mut guard = b.readable().await?;
+    ///         match guard.try_io(|b| b.get_ref().read(&mut buf)) {
+    ///             Ok(result) => break result?,
+    ///             Err(_would_block) => continue,
+    ///         }
+    ///     };
+    ///     assert_eq!(&buf[..n], b"x");
+    ///     Ok(())
+    /// })
+    /// # }
+    /// ```
+    ///
+    /// The plain loop, which waits just as well:
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/util/block_on.rs"));
+    /// use ember_io::Async;
+    /// use std::io::{ErrorKind, Read, Write};
+    /// use std::os::unix::net::UnixStream;
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// block_on(async {
+    ///     let (mut a, b) = UnixStream::pair()?;
+    ///     let b = Async::new(b)?;
+    ///     a.write_all(b"x")?;
+    ///     let mut buf = [0; 8];
+    ///     let n = loop {
+    ///         let _ = b.readable().await?; // the guard is not needed here
+    ///         match b.get_ref().read(&mut buf) {
+    ///             Err(e) if e.kind() == ErrorKind::WouldBlock => continue,
+    ///             result => break result?,
+    ///         }
+    ///     };
+    ///     assert_eq!(&buf[..n], b"x");
+    ///     Ok(())
+    /// })
+    /// # }
+    /// ```
+    pub async fn readable(&self) -> io::Result<ReadyGuard<'_, T>> {
+        self.ready(Interest::READABLE).await
+    }
+
+    /// Waits until the handle is writable (or closed for writing, or in
+    /// error); the counterpart of [`readable`](Async::readable), with the
+    /// same guarantees.
+    ///
+    /// # Errors
+    ///
+    /// Returns an error if the reactor has shut down, or the OS error of the
+    /// `poll(2)` probe.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: dropping the future loses no readiness.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/util/block_on.rs"));
+    /// use ember_io::Async;
+    /// use std::io::Write;
+    /// use std::os::unix::net::UnixStream;
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// block_on(async {
+    ///     let (a, _b) = UnixStream::pair()?;
+    ///     let a = Async::new(a)?;
+    ///     let mut guard = a.writable().await?;
+    ///     let n = guard.try_io(|a| a.get_ref().write(b"hi")).expect("just became writable")?;
+    ///     assert_eq!(n, 2);
+    ///     Ok(())
+    /// })
+    /// # }
+    /// ```
+    pub async fn writable(&self) -> io::Result<ReadyGuard<'_, T>> {
+        self.ready(Interest::WRITABLE).await
+    }
+
+    /// Waits until the handle is ready for any of `interest` and returns a
+    /// guard over the readiness seen ([`ReadyGuard::ready`] says which).
+    /// See [`readable`](Async::readable).
+    ///
+    /// # Errors
+    ///
+    /// Returns an error if the reactor has shut down, or the OS error of the
+    /// `poll(2)` probe.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: dropping the future loses no readiness.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/util/block_on.rs"));
+    /// use ember_io::{Async, Interest};
+    /// use std::os::unix::net::UnixStream;
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// block_on(async {
+    ///     let (a, _b) = UnixStream::pair()?;
+    ///     let a = Async::new(a)?;
+    ///     let guard = a.ready(Interest::READABLE | Interest::WRITABLE).await?;
+    ///     // Nothing to read, but room to write.
+    ///     assert!(guard.ready().is_writable());
+    ///     Ok(())
+    /// })
+    /// # }
+    /// ```
+    pub async fn ready(&self, interest: Interest) -> io::Result<ReadyGuard<'_, T>> {
+        loop {
+            let event = self.registration.ready(interest).await?;
+            if self.confirm(event)? {
+                return Ok(ReadyGuard::new(self, event));
+            }
+            self.registration.clear_readiness(event);
+        }
+    }
+
+    /// Polls until the handle is readable (or closed for reading, or in
+    /// error), with the same no-spin guarantee as
+    /// [`readable`](Async::readable).
+    ///
+    /// When `Pending` is returned, `cx`'s waker is stored in the read
+    /// direction's single slot: only the task that polled last is woken.
+    /// Tasks that share the handle should await [`readable`](Async::readable)
+    /// instead.
+    ///
+    /// # Errors
+    ///
+    /// Returns an error if the reactor has shut down, or the OS error of the
+    /// `poll(2)` probe.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/util/block_on.rs"));
+    /// use ember_io::Async;
+    /// use std::future::poll_fn;
+    /// use std::io::Write;
+    /// use std::os::unix::net::UnixStream;
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// block_on(async {
+    ///     let (mut a, b) = UnixStream::pair()?;
+    ///     let b = Async::new(b)?;
+    ///     a.write_all(b"x")?;
+    ///     poll_fn(|cx| b.poll_readable(cx)).await?;
+    ///     Ok(())
+    /// })
+    /// # }
+    /// ```
+    pub fn poll_readable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.poll_confirmed(cx, Direction::Read)
+    }
+
+    /// Polls until the handle is writable (or closed for writing, or in
+    /// error). The counterpart of [`poll_readable`](Async::poll_readable),
+    /// with the same one-slot contract.
+    ///
+    /// # Errors
+    ///
+    /// Returns an error if the reactor has shut down, or the OS error of the
+    /// `poll(2)` probe.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/util/block_on.rs"));
+    /// use ember_io::Async;
+    /// use std::future::poll_fn;
+    /// use std::os::unix::net::UnixStream;
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// block_on(async {
+    ///     let (a, _b) = UnixStream::pair()?;
+    ///     let a = Async::new(a)?;
+    ///     poll_fn(|cx| a.poll_writable(cx)).await?;
+    ///     Ok(())
+    /// })
+    /// # }
+    /// ```
+    pub fn poll_writable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.poll_confirmed(cx, Direction::Write)
+    }
+
+    /// The `poll_*able` loop: one-slot readiness, confirmed as `ready` does.
+    fn poll_confirmed(&self, cx: &mut Context<'_>, dir: Direction) -> Poll<io::Result<()>> {
+        loop {
+            let event = ready!(self.registration.poll_ready(cx, dir))?;
+            if self.confirm(event)? {
+                return Poll::Ready(Ok(()));
+            }
+            // Stale: clear it (unless a newer event arrived) and poll again,
+            // which stores the waker or sees that newer event.
+            self.registration.clear_readiness(event);
+        }
+    }
+
+    /// Whether the readiness in `event` may be handed out (see the ground
+    /// rules): always if it is new to this handle, else if a `poll(2)` probe
+    /// confirms it. Records it as handed out.
+    fn confirm(&self, event: ReadyEvent) -> io::Result<bool> {
+        let ready = event.readiness();
+        // Closed and error states never make a loop spin: the next
+        // operation returns at once (end of stream, EPIPE, the error).
+        if ready.is_read_closed() || ready.is_write_closed() || ready.is_error() {
+            return Ok(true);
+        }
+        // Truncation can only make two ticks look equal, which costs a probe.
+        let tick = ember_reactor::__private::event_tick(&event) as u16;
+        let mut fresh = false;
+        let mut probe: Option<Interest> = None;
+        let directions = [
+            (ready.is_readable(), &self.handed[0], Interest::READABLE),
+            (ready.is_writable(), &self.handed[1], Interest::WRITABLE),
+        ];
+        for (is_ready, handed, interest) in directions {
+            if !is_ready {
+                continue;
+            }
+            if handed.swap(tick, Ordering::Relaxed) != tick {
+                fresh = true;
+            }
+            probe = Some(probe.map_or(interest, |p| p | interest));
+        }
+        match probe {
+            Some(interest) if !fresh => {
+                let now = ember_reactor::__private::poll_now(self.get_ref().as_fd(), interest)?;
+                Ok(!now.is_empty())
+            }
+            _ => Ok(true),
+        }
     }
 }
 
@@ -135,15 +482,6 @@ impl<T> Async<T> {
     /// ```
     pub fn get_ref(&self) -> &T {
         self.io.as_ref().expect(IO_TAKEN)
-    }
-
-    /// A mutable reference to the inner handle.
-    ///
-    /// Do not replace the handle or change its descriptor through this
-    /// reference: the reactor keeps watching the descriptor registered by
-    /// [`Async::new`].
-    pub fn get_mut(&mut self) -> &mut T {
-        self.io.as_mut().expect(IO_TAKEN)
     }
 
     /// Deregisters the handle from the reactor and returns it. It stays in
@@ -182,91 +520,9 @@ impl<T> Async<T> {
         &self.registration
     }
 
-    /// Polls until the handle is readable (or closed for reading, or in
-    /// error).
-    ///
-    /// Readiness is a hint, cleared only when an operation run by
-    /// [`read_with`](Async::read_with), [`read_with_mut`](Async::read_with_mut)
-    /// or [`AsyncRead`] fails with `WouldBlock`. If you run the operation
-    /// yourself after this returns `Ready` and it would block, this keeps
-    /// returning `Ready`; prefer `read_with`.
-    ///
-    /// When `Pending` is returned, `cx`'s waker is stored and woken when the
-    /// handle becomes readable; only the waker of the most recent call is
-    /// kept.
-    ///
-    /// # Errors
-    ///
-    /// Returns an error if the reactor has shut down.
-    pub fn poll_readable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.registration
-            .poll_ready(cx, Direction::Read)
-            .map_ok(|_event| ())
-    }
-
-    /// Polls until the handle is writable (or closed for writing, or in
-    /// error). The counterpart of [`poll_readable`](Async::poll_readable),
-    /// with the same caveats.
-    ///
-    /// # Errors
-    ///
-    /// Returns an error if the reactor has shut down.
-    pub fn poll_writable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.registration
-            .poll_ready(cx, Direction::Write)
-            .map_ok(|_event| ())
-    }
-
-    /// Waits until the handle is readable. See
-    /// [`poll_readable`](Async::poll_readable) for what "readable" promises.
-    ///
-    /// # Errors
-    ///
-    /// Returns an error if the reactor has shut down.
-    ///
-    /// # Cancel safety
-    ///
-    /// Cancel safe: dropping the future loses nothing.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/util/block_on.rs"));
-    /// use ember_io::Async;
-    /// use std::io::Write;
-    /// use std::os::unix::net::UnixStream;
-    ///
-    /// # fn main() -> std::io::Result<()> {
-    /// block_on(async {
-    ///     let (mut a, b) = UnixStream::pair()?;
-    ///     let b = Async::new(b)?;
-    ///     a.write_all(b"x")?;
-    ///     b.readable().await?;
-    ///     Ok(())
-    /// })
-    /// # }
-    /// ```
-    pub async fn readable(&self) -> io::Result<()> {
-        poll_fn(|cx| self.poll_readable(cx)).await
-    }
-
-    /// Waits until the handle is writable. See
-    /// [`poll_writable`](Async::poll_writable).
-    ///
-    /// # Errors
-    ///
-    /// Returns an error if the reactor has shut down.
-    ///
-    /// # Cancel safety
-    ///
-    /// Cancel safe: dropping the future loses nothing.
-    pub async fn writable(&self) -> io::Result<()> {
-        poll_fn(|cx| self.poll_writable(cx)).await
-    }
-
     /// Runs the non-blocking read operation `op` on the handle until it
     /// stops failing with [`io::ErrorKind::WouldBlock`], waiting for
-    /// readiness in between.
+    /// readiness in between. Any number of tasks may wait at once.
     ///
     /// `op` must be non-blocking and should be a *read* operation (anything
     /// that waits for incoming data or connections): a write operation here
@@ -306,31 +562,12 @@ impl<T> Async<T> {
     /// ```
     pub async fn read_with<R>(&self, mut op: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
         let io = self.get_ref();
-        poll_fn(|cx| self.registration.poll_io(cx, Direction::Read, || op(io))).await
-    }
-
-    /// Like [`read_with`](Async::read_with), with mutable access to the
-    /// handle.
-    ///
-    /// # Errors
-    ///
-    /// Returns the first error from `op` other than `WouldBlock`, or an
-    /// error if the reactor has shut down.
-    ///
-    /// # Cancel safety
-    ///
-    /// As for `read_with`.
-    pub async fn read_with_mut<R>(
-        &mut self,
-        mut op: impl FnMut(&mut T) -> io::Result<R>,
-    ) -> io::Result<R> {
-        let (registration, io) = self.parts_mut();
-        poll_fn(|cx| registration.poll_io(cx, Direction::Read, || op(io))).await
+        self.registration.async_io(Direction::Read, || op(io)).await
     }
 
     /// Runs the non-blocking write operation `op` on the handle until it
     /// stops failing with [`io::ErrorKind::WouldBlock`], waiting for
-    /// writability in between.
+    /// writability in between. Any number of tasks may wait at once.
     ///
     /// # Errors
     ///
@@ -340,34 +577,30 @@ impl<T> Async<T> {
     /// # Cancel safety
     ///
     /// As for [`read_with`](Async::read_with).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/util/block_on.rs"));
+    /// use ember_io::Async;
+    /// use std::io::Write;
+    /// use std::os::unix::net::UnixStream;
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// block_on(async {
+    ///     let (a, _b) = UnixStream::pair()?;
+    ///     let a = Async::new(a)?;
+    ///     let n = a.write_with(|s| (&*s).write(b"hi")).await?;
+    ///     assert_eq!(n, 2);
+    ///     Ok(())
+    /// })
+    /// # }
+    /// ```
     pub async fn write_with<R>(&self, mut op: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
         let io = self.get_ref();
-        poll_fn(|cx| self.registration.poll_io(cx, Direction::Write, || op(io))).await
-    }
-
-    /// Like [`write_with`](Async::write_with), with mutable access to the
-    /// handle.
-    ///
-    /// # Errors
-    ///
-    /// Returns the first error from `op` other than `WouldBlock`, or an
-    /// error if the reactor has shut down.
-    ///
-    /// # Cancel safety
-    ///
-    /// As for [`read_with`](Async::read_with).
-    pub async fn write_with_mut<R>(
-        &mut self,
-        mut op: impl FnMut(&mut T) -> io::Result<R>,
-    ) -> io::Result<R> {
-        let (registration, io) = self.parts_mut();
-        poll_fn(|cx| registration.poll_io(cx, Direction::Write, || op(io))).await
-    }
-
-    /// Splits the borrow so an operation can hold `&mut T` while polling the
-    /// registration.
-    fn parts_mut(&mut self) -> (&Registration, &mut T) {
-        (&self.registration, self.io.as_mut().expect(IO_TAKEN))
+        self.registration
+            .async_io(Direction::Write, || op(io))
+            .await
     }
 }
 
@@ -402,163 +635,5 @@ impl<T: AsFd> AsFd for Async<T> {
 impl<T: AsRawFd> AsRawFd for Async<T> {
     fn as_raw_fd(&self) -> RawFd {
         self.get_ref().as_raw_fd()
-    }
-}
-
-/// True when a vectored buffer list holds no bytes at all.
-pub(crate) fn all_empty(bufs: &[impl std::ops::Deref<Target = [u8]>]) -> bool {
-    bufs.iter().all(|buf| buf.is_empty())
-}
-
-impl<T: Read> AsyncRead for Async<T> {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        if buf.is_empty() {
-            return Poll::Ready(Ok(0));
-        }
-        let (registration, io) = self.get_mut().parts_mut();
-        registration.poll_io(cx, Direction::Read, || io.read(buf))
-    }
-
-    fn poll_read_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &mut [IoSliceMut<'_>],
-    ) -> Poll<io::Result<usize>> {
-        if all_empty(bufs) {
-            return Poll::Ready(Ok(0));
-        }
-        let (registration, io) = self.get_mut().parts_mut();
-        registration.poll_io(cx, Direction::Read, || io.read_vectored(bufs))
-    }
-}
-
-impl<T> AsyncRead for &Async<T>
-where
-    for<'a> &'a T: Read,
-{
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        if buf.is_empty() {
-            return Poll::Ready(Ok(0));
-        }
-        let this: &Async<T> = *self;
-        let mut io = this.get_ref();
-        this.registration
-            .poll_io(cx, Direction::Read, || io.read(buf))
-    }
-
-    fn poll_read_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &mut [IoSliceMut<'_>],
-    ) -> Poll<io::Result<usize>> {
-        if all_empty(bufs) {
-            return Poll::Ready(Ok(0));
-        }
-        let this: &Async<T> = *self;
-        let mut io = this.get_ref();
-        this.registration
-            .poll_io(cx, Direction::Read, || io.read_vectored(bufs))
-    }
-}
-
-impl<T: Write> AsyncWrite for Async<T> {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        if buf.is_empty() {
-            return Poll::Ready(Ok(0));
-        }
-        let (registration, io) = self.get_mut().parts_mut();
-        registration.poll_io(cx, Direction::Write, || io.write(buf))
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        if all_empty(bufs) {
-            return Poll::Ready(Ok(0));
-        }
-        let (registration, io) = self.get_mut().parts_mut();
-        registration.poll_io(cx, Direction::Write, || io.write_vectored(bufs))
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let (registration, io) = self.get_mut().parts_mut();
-        poll_flush_with(registration, cx, || io.flush())
-    }
-
-    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.poll_flush(cx)
-    }
-}
-
-impl<T> AsyncWrite for &Async<T>
-where
-    for<'a> &'a T: Write,
-{
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        if buf.is_empty() {
-            return Poll::Ready(Ok(0));
-        }
-        let this: &Async<T> = *self;
-        let mut io = this.get_ref();
-        this.registration
-            .poll_io(cx, Direction::Write, || io.write(buf))
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        if all_empty(bufs) {
-            return Poll::Ready(Ok(0));
-        }
-        let this: &Async<T> = *self;
-        let mut io = this.get_ref();
-        this.registration
-            .poll_io(cx, Direction::Write, || io.write_vectored(bufs))
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let this: &Async<T> = *self;
-        let mut io = this.get_ref();
-        poll_flush_with(&this.registration, cx, || io.flush())
-    }
-
-    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.poll_flush(cx)
-    }
-}
-
-/// Flushes without waiting for writability first: for sockets and pipes
-/// `flush` is a no-op that must not wait behind a full send buffer. Only a
-/// flush that would block waits for readiness.
-fn poll_flush_with(
-    registration: &Registration,
-    cx: &mut Context<'_>,
-    mut flush: impl FnMut() -> io::Result<()>,
-) -> Poll<io::Result<()>> {
-    match flush() {
-        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-            registration.poll_io(cx, Direction::Write, flush)
-        }
-        result => Poll::Ready(result),
     }
 }

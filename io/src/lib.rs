@@ -12,23 +12,43 @@
 //! descriptor and registers it with the reactor of the current thread
 //! (`ember_reactor::Handle::current()`) for both directions. The reactor is
 //! edge-triggered: it records per-direction readiness bits when the OS reports
-//! an event, and wakes the reader's and the writer's wakers independently.
+//! an event, and wakes the tasks waiting for that direction.
 //!
 //! An I/O operation first waits until its direction is marked ready, then
 //! runs the non-blocking system call. When the call fails with
-//! [`io::ErrorKind::WouldBlock`](std::io::ErrorKind::WouldBlock), the
-//! readiness the call was attempted under is cleared and the operation waits
-//! for the next event; any other result, success or error, is returned to the
-//! caller. Every readiness check also spends one unit of the task's
-//! cooperative budget (`ember_reactor::coop`), so a task that always finds its
-//! sockets ready still yields to the others now and then.
+//! [`io::ErrorKind::WouldBlock`](std::io::ErrorKind::WouldBlock) (or, on a
+//! stream socket, transfers less than asked, which proves the kernel queue
+//! drained), the readiness the call was attempted under is cleared and the
+//! operation waits for the next event; any other result, success or error,
+//! is returned to the caller. That loop exists once, in `Async`; the socket
+//! types are thin wrappers over it. Every readiness check also spends one
+//! unit of the task's cooperative budget (`ember_reactor::coop`), so a task
+//! that always finds its sockets ready still yields to the others now and
+//! then.
 //!
-//! [`net::TcpStream`] and [`net::TcpListener`] are built on `Async` with the
-//! names and behaviour of tokio's types, and implement the futures-io
+//! Waiting comes in two contracts, as in tokio. The `async fn`s (`accept`,
+//! `readable`, `writable`, `ready`, `peek`, `read_with`, ...) admit any
+//! number of tasks waiting on one direction of one socket, each woken by the
+//! event it waits for. The `poll_*` methods (the futures-io impls,
+//! `poll_accept`, `poll_peek`, `poll_readable`, ...) keep one waker per
+//! direction: only the task that polled last is woken.
+//!
+//! tokio's readiness API is there too: [`net::TcpStream::readable`] and
+//! friends with `try_read`, `try_write`, `try_io`, where a `WouldBlock`
+//! clears the readiness so a `readable()` loop sleeps instead of spinning;
+//! and [`Async::readable`], which returns a [`ReadyGuard`] (tokio's
+//! `AsyncFd` style) and also confirms readiness it already handed out with
+//! a non-blocking `poll(2)`, so that a loop running its own system calls on
+//! [`Async::get_ref`] does not spin either.
+//!
+//! [`net::TcpStream`] and [`net::TcpListener`] have the names and behaviour
+//! of tokio's types and implement the futures-io
 //! [`AsyncRead`](futures_io::AsyncRead) and
-//! [`AsyncWrite`](futures_io::AsyncWrite) traits. [`signal::Signals`] is a
-//! stream of the Unix signals delivered to the process, fed by the reactor's
-//! signal self-pipe.
+//! [`AsyncWrite`](futures_io::AsyncWrite) traits (with one `writev` per
+//! vectored write); their split halves are in [`net::tcp`], written once
+//! for every stream in [`split`]. [`signal::Signals`] is a stream of the
+//! Unix signals delivered to the process, fed by the reactor's signal
+//! self-pipe.
 //!
 //! The stream utilities work on any futures-io stream, ember's or not:
 //! [`copy_bidirectional`] is a proxy's inner loop (both directions, the
@@ -80,9 +100,11 @@ pub mod fs;
 pub mod net;
 mod rate;
 pub mod signal;
+pub mod split;
 pub mod stdio;
 
-pub use async_fd::Async;
+pub use async_fd::{Async, ReadyGuard, TryIoError};
 pub use copy::{copy, copy_bidirectional, Copy, CopyBidirectional};
 pub use duplex::{duplex, DuplexStream};
+pub use ember_reactor::{Interest, Ready};
 pub use rate::{RateGroup, RateLimit, RateLimited};

@@ -20,14 +20,14 @@ fn unix_pair_becomes_readable() {
         join_independent(vec![
             // Polled first, so it really waits for the write below.
             child(async {
-                b.readable().await?;
+                let _ = b.readable().await?;
                 let mut buf = [0; 5];
                 let n = b.read_with(|s| (&*s).read(&mut buf)).await?;
                 assert_eq!(&buf[..n], b"hello");
                 Ok(())
             }),
             child(async {
-                a.writable().await?;
+                let _ = a.writable().await?;
                 a.write_with(|s| (&*s).write(b"hello")).await?;
                 Ok(())
             }),
@@ -187,7 +187,7 @@ fn registering_a_descriptor_twice_is_an_error() {
             Ok(_) => panic!("registered one descriptor twice"),
         }
         // The first registration is unharmed.
-        first.writable().await?;
+        let _ = first.writable().await?;
         Ok(())
     });
 }

@@ -315,7 +315,7 @@ fn halves_of_different_streams_do_not_reunite() {
         let (r2, w2) = TcpStream::connect(addr).await?.into_split();
         let err = r1.reunite(w2).expect_err("different streams");
         assert!(err.to_string().contains("not from the same"));
-        let ember_io::net::ReuniteError(r1, w2) = err;
+        let ember_io::net::tcp::ReuniteError(r1, w2) = err;
         w2.reunite(r2).expect("same stream");
         w1.reunite(r1).expect("same stream");
         Ok(())
@@ -530,11 +530,12 @@ fn types_and_futures_are_send() {
     fn assert_send<T: Send>(_: &T) {}
     assert_send_sync::<TcpStream>();
     assert_send_sync::<TcpListener>();
-    assert_send_sync::<ember_io::net::OwnedReadHalf>();
-    assert_send_sync::<ember_io::net::OwnedWriteHalf>();
-    assert_send_sync::<ember_io::net::ReadHalf<'static>>();
-    assert_send_sync::<ember_io::net::WriteHalf<'static>>();
+    assert_send_sync::<ember_io::net::tcp::OwnedReadHalf>();
+    assert_send_sync::<ember_io::net::tcp::OwnedWriteHalf>();
+    assert_send_sync::<ember_io::net::tcp::ReadHalf<'static>>();
+    assert_send_sync::<ember_io::net::tcp::WriteHalf<'static>>();
     assert_send_sync::<ember_io::Async<std::os::unix::net::UnixStream>>();
+    assert_send_sync::<ember_io::ReadyGuard<'static, std::os::unix::net::UnixStream>>();
 
     // Futures that `ember::spawn` will need to move across threads. They
     // are only built, never polled: no runtime is needed.
@@ -545,7 +546,24 @@ fn types_and_futures_are_send() {
     fn listener_futures(listener: &TcpListener, stream: &TcpStream) {
         assert_send(&listener.accept());
         assert_send(&stream.peek(&mut []));
+        assert_send(&stream.readable());
+        assert_send(&stream.writable());
+        assert_send(&stream.ready(ember_io::Interest::READABLE));
     }
+    fn async_futures(io: &ember_io::Async<std::os::unix::net::UnixStream>) {
+        assert_send(&io.readable());
+        assert_send(&io.writable());
+        assert_send(&io.read_with(|_| Ok(())));
+        assert_send(&io.write_with(|_| Ok(())));
+    }
+    fn half_futures(
+        read: &ember_io::net::tcp::OwnedReadHalf,
+        write: &ember_io::net::tcp::WriteHalf<'_>,
+    ) {
+        assert_send(&read.readable());
+        assert_send(&write.writable());
+    }
+    let _ = (async_futures, half_futures);
     let _ = listener_futures;
 }
 

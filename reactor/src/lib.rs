@@ -83,7 +83,14 @@ pub mod __private {
     pub mod coop {
         pub use crate::coop::{budget, poll_proceed, BUDGET};
     }
-    pub use crate::sys::set_nonblocking;
+    pub use crate::sys::{poll_now, set_nonblocking};
+
+    /// The event tick `event` was observed at (wrapping). Two events of one
+    /// source with the same tick report the same readiness; `ember-io`
+    /// uses it to tell readiness it already handed out from a newer event.
+    pub fn event_tick(event: &crate::ReadyEvent) -> usize {
+        event.tick
+    }
 
     /// Installs where the reactor sends blocking work (name lookups): the
     /// runtime's blocking pool. The reactor itself owns no threads. Only the

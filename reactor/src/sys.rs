@@ -107,6 +107,99 @@ fn set_errno(value: libc::c_int) {
     unsafe { *errno_location() = value }
 }
 
+/// Probe `fd` for `interest` right now, without blocking and without touching
+/// the reactor: one `poll(2)` with a zero timeout.
+///
+/// The reactor's readiness is edge-triggered and cached until an operation
+/// reports `WouldBlock`; an owner that ran its own system call outside the
+/// reactor's I/O loop (`ember_io::Async::get_ref`) uses this to confirm that
+/// cached readiness before handing it out again.
+///
+/// The result maps `POLLIN`/`POLLPRI` to readable, `POLLOUT` to writable,
+/// `POLLRDHUP` (where the OS has it) to read-closed, `POLLHUP` to both
+/// closed states and `POLLERR` to error; an empty result means "would block".
+///
+/// # Errors
+///
+/// Returns the OS error of `poll(2)` (it is retried on `EINTR`), or `EBADF`
+/// if the kernel reports the descriptor invalid (`POLLNVAL`).
+///
+/// # Examples
+///
+/// ```
+/// use std::io::Write;
+/// use std::os::fd::AsFd;
+/// use ember_reactor::Interest;
+/// # fn main() -> std::io::Result<()> {
+/// let (a, mut b) = std::os::unix::net::UnixStream::pair()?;
+/// let probe = ember_reactor::__private::poll_now;
+/// assert!(!probe(a.as_fd(), Interest::READABLE)?.is_readable());
+/// b.write_all(b"x")?;
+/// assert!(probe(a.as_fd(), Interest::READABLE)?.is_readable());
+/// # Ok(())
+/// # }
+/// ```
+pub fn poll_now(
+    fd: BorrowedFd<'_>,
+    interest: crate::ready::Interest,
+) -> io::Result<crate::ready::Ready> {
+    use crate::ready::Ready;
+
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    const READ_EVENTS: libc::c_short = libc::POLLIN | libc::POLLPRI | libc::POLLRDHUP;
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    const READ_EVENTS: libc::c_short = libc::POLLIN | libc::POLLPRI;
+
+    let mut events = 0;
+    if interest.is_readable() {
+        events |= READ_EVENTS;
+    }
+    if interest.is_writable() {
+        events |= libc::POLLOUT;
+    }
+    let mut pollfd = libc::pollfd {
+        fd: fd.as_raw_fd(),
+        events,
+        revents: 0,
+    };
+    loop {
+        // SAFETY: `pollfd` is one initialised `pollfd` on this stack frame,
+        // live and exclusively borrowed for the whole call, and `nfds` is 1, so
+        // the kernel reads that one entry and writes only its `revents`. The
+        // descriptor is open for the borrow `fd`; a zero timeout never blocks.
+        let rc = unsafe { libc::poll(&mut pollfd, 1, 0) };
+        if rc != -1 {
+            break;
+        }
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    }
+    let revents = pollfd.revents;
+    if revents & libc::POLLNVAL != 0 {
+        return Err(io::Error::from_raw_os_error(libc::EBADF));
+    }
+    let mut ready = Ready::EMPTY;
+    if revents & (libc::POLLIN | libc::POLLPRI) != 0 {
+        ready = ready | Ready::READABLE;
+    }
+    if revents & libc::POLLOUT != 0 {
+        ready = ready | Ready::WRITABLE;
+    }
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    if revents & libc::POLLRDHUP != 0 {
+        ready = ready | Ready::READ_CLOSED;
+    }
+    if revents & libc::POLLHUP != 0 {
+        ready = ready | Ready::READ_CLOSED | Ready::WRITE_CLOSED;
+    }
+    if revents & libc::POLLERR != 0 {
+        ready = ready | Ready::ERROR;
+    }
+    Ok(ready)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,15 +8,15 @@
 //! the system resolver on the runtime's blocking pool ([`lookup_host`]),
 //! never on the reactor's thread; literal addresses need no lookup at all.
 
+//!
+//! The halves of a split [`TcpStream`] live in [`tcp`], as in tokio.
+
 mod addr;
 mod socket;
-mod split;
-mod split_owned;
+pub mod tcp;
 mod tcp_listener;
 mod tcp_stream;
 
 pub use addr::{lookup_host, ToSocketAddrs};
-pub use split::{ReadHalf, WriteHalf};
-pub use split_owned::{OwnedReadHalf, OwnedWriteHalf, ReuniteError};
 pub use tcp_listener::{Incoming, TcpListener};
 pub use tcp_stream::TcpStream;

@@ -3,7 +3,6 @@
 
 use super::ToSocketAddrs;
 use std::fmt;
-use std::future::poll_fn;
 use std::io;
 use std::net::SocketAddr;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
@@ -101,6 +100,10 @@ impl TcpListener {
     /// Waits for a new connection and returns it with the peer's address.
     /// The new stream is registered with the current reactor.
     ///
+    /// Any number of tasks may accept on one listener at once (for example
+    /// through an `Arc<TcpListener>`): each waiting task is woken when
+    /// connections arrive, and each connection goes to exactly one of them.
+    ///
     /// # Errors
     ///
     /// Returns the OS error from `accept`, for example `EMFILE` when the
@@ -113,18 +116,60 @@ impl TcpListener {
     ///
     /// Cancel safe: a connection is only taken from the queue when the
     /// future completes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/util/block_on.rs"));
+    /// use ember_io::net::{TcpListener, TcpStream};
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let client = TcpStream::connect(listener.local_addr()?).await?;
+    ///     let (_server, peer) = listener.accept().await?;
+    ///     assert_eq!(peer, client.local_addr()?);
+    ///     Ok(())
+    /// })
+    /// # }
+    /// ```
     pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
-        poll_fn(|cx| self.poll_accept(cx)).await
+        let listener = self.io.get_ref();
+        let (stream, addr) = self
+            .io
+            .registration()
+            .async_io(Direction::Read, || socket::accept(listener))
+            .await?;
+        Ok((TcpStream::from_nonblocking(stream)?, addr))
     }
 
     /// Polls for a new connection; see [`accept`](TcpListener::accept).
     ///
-    /// When `Pending` is returned, `cx`'s waker is stored and woken when a
-    /// connection arrives; only the waker of the most recent call is kept.
+    /// When `Pending` is returned, `cx`'s waker is stored in the listener's
+    /// single read slot: only the task that polled last is woken (as with
+    /// tokio's `poll_accept`). Tasks that share a listener should await
+    /// [`accept`](TcpListener::accept) instead.
     ///
     /// # Errors
     ///
     /// As [`accept`](TcpListener::accept).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/util/block_on.rs"));
+    /// use ember_io::net::{TcpListener, TcpStream};
+    /// use std::future::poll_fn;
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let _client = TcpStream::connect(listener.local_addr()?).await?;
+    ///     let (_server, _peer) = poll_fn(|cx| listener.poll_accept(cx)).await?;
+    ///     Ok(())
+    /// })
+    /// # }
+    /// ```
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
         let listener = self.io.get_ref();
         let (stream, addr) = ready!(self
@@ -134,9 +179,10 @@ impl TcpListener {
         Poll::Ready(TcpStream::from_nonblocking(stream).map(|stream| (stream, addr)))
     }
 
-    /// A stream of incoming connections: [`accept`](TcpListener::accept)
+    /// A stream of incoming connections: [`poll_accept`](TcpListener::poll_accept)
     /// in a loop, without the peer addresses. It never ends; errors are
-    /// yielded as items.
+    /// yielded as items. It has `poll_accept`'s one-slot contract: give each
+    /// task that accepts on a shared listener its own `accept()` instead.
     ///
     /// # Examples
     ///

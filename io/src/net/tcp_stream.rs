@@ -3,23 +3,22 @@
 
 use super::ToSocketAddrs;
 use std::fmt;
-use std::future::poll_fn;
-use std::io::{self, IoSlice, IoSliceMut, Read, Write};
+use std::io::{self, IoSlice, IoSliceMut};
 use std::net::{Shutdown, SocketAddr};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::pin::Pin;
-use std::sync::Arc;
-use std::task::{ready, Context, Poll};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
-use ember_reactor::{Direction, ReadyEvent};
+use ember_reactor::{Direction, Interest, Ready};
 use futures_io::{AsyncRead, AsyncWrite};
 use socket2::SockRef;
 
 use super::socket;
-use super::split::{self, ReadHalf, WriteHalf};
-use super::split_owned::{OwnedReadHalf, OwnedWriteHalf};
-use crate::async_fd::{all_empty, Async};
+use super::tcp::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
+use crate::async_fd::stream::is_final;
+use crate::async_fd::Async;
+use crate::split;
 
 /// A TCP connection between a local and a remote socket.
 ///
@@ -33,6 +32,16 @@ use crate::async_fd::{all_empty, Async};
 /// [`AsyncWrite::poll_close`] shuts down the write side, sending FIN to the
 /// peer; the stream can still be read afterwards. Dropping the stream closes
 /// the socket.
+///
+/// tokio's readiness API is here too: [`readable`](TcpStream::readable),
+/// [`writable`](TcpStream::writable) and [`ready`](TcpStream::ready) wait
+/// (any number of tasks at once), and [`try_read`](TcpStream::try_read),
+/// [`try_write`](TcpStream::try_write), their vectored forms,
+/// [`try_peek`](TcpStream::try_peek) and [`try_io`](TcpStream::try_io)
+/// never wait. A `try_*` that reports `WouldBlock` (or reads or writes less
+/// than asked, which on a stream socket means the kernel queue is drained)
+/// clears the readiness, so a `readable().await` loop sleeps until new data
+/// arrives instead of spinning.
 ///
 /// # Examples
 ///
@@ -97,22 +106,22 @@ impl TcpStream {
 
     async fn connect_addr(addr: SocketAddr) -> io::Result<TcpStream> {
         let stream = TcpStream::from_nonblocking(socket::start_connect(addr)?)?;
-        poll_fn(|cx| stream.poll_connected(cx)).await?;
+        stream.connected().await?;
         Ok(stream)
     }
 
     /// Waits until the connect started by `start_connect` has finished, and
     /// reports how.
-    fn poll_connected(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+    async fn connected(&self) -> io::Result<()> {
         let registration = self.io.registration();
         loop {
-            let event = ready!(registration.poll_ready(cx, Direction::Write))?;
+            let event = registration.ready(Interest::WRITABLE).await?;
             // SO_ERROR holds the reason a connect failed (ECONNREFUSED, ...).
             if let Some(e) = self.io.get_ref().take_error()? {
-                return Poll::Ready(Err(e));
+                return Err(e);
             }
             match self.io.get_ref().peer_addr() {
-                Ok(_) => return Poll::Ready(Ok(())),
+                Ok(_) => return Ok(()),
                 // Writable but not yet connected: a spurious wake-up. Wait
                 // for the next event, unless the socket is already closed and
                 // none will come.
@@ -122,7 +131,7 @@ impl TcpStream {
                 {
                     registration.clear_readiness(event);
                 }
-                Err(e) => return Poll::Ready(Err(e)),
+                Err(e) => return Err(e),
             }
         }
     }
@@ -157,14 +166,14 @@ impl TcpStream {
     /// ```
     pub fn from_std(stream: std::net::TcpStream) -> io::Result<TcpStream> {
         Ok(TcpStream {
-            io: Async::new(stream)?,
+            io: Async::new_stream(stream)?,
         })
     }
 
     /// Registers a stream that is already non-blocking.
     pub(crate) fn from_nonblocking(stream: std::net::TcpStream) -> io::Result<TcpStream> {
         Ok(TcpStream {
-            io: Async::new_nonblocking(stream)?,
+            io: Async::new_stream_nonblocking(stream)?,
         })
     }
 
@@ -283,8 +292,357 @@ impl TcpStream {
         self.io.get_ref().shutdown(how)
     }
 
+    /// Waits until the stream is readable: data, end of stream or an error
+    /// is waiting. Any number of tasks may wait at once; each is woken by
+    /// the next event.
+    ///
+    /// Readiness is a hint: the read that follows may still report
+    /// `WouldBlock` (use [`try_read`](TcpStream::try_read), which then
+    /// clears it, and wait again).
+    ///
+    /// # Errors
+    ///
+    /// Returns an error if the reactor has shut down.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: dropping the future loses no readiness.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/util/block_on.rs"));
+    /// use ember_io::net::{TcpListener, TcpStream};
+    /// use futures_util::io::AsyncWriteExt;
+    /// use std::io::ErrorKind;
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let mut client = TcpStream::connect(listener.local_addr()?).await?;
+    ///     let (server, _) = listener.accept().await?;
+    ///     client.write_all(b"hello").await?;
+    ///
+    ///     let mut buf = [0; 16];
+    ///     let n = loop {
+    ///         server.readable().await?;
+    ///         match server.try_read(&mut buf) {
+    ///             Err(e) if e.kind() == ErrorKind::WouldBlock => continue,
+    ///             result => break result?,
+    ///         }
+    ///     };
+    ///     assert_eq!(&buf[..n], &b"hello"[..n]);
+    ///     Ok(())
+    /// })
+    /// # }
+    /// ```
+    pub async fn readable(&self) -> io::Result<()> {
+        self.io.stream_ready(Interest::READABLE).await?;
+        Ok(())
+    }
+
+    /// Waits until the stream is writable: there is room in the send buffer,
+    /// or the write side is closed or in error. Any number of tasks may
+    /// wait at once.
+    ///
+    /// # Errors
+    ///
+    /// Returns an error if the reactor has shut down.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: dropping the future loses no readiness.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/util/block_on.rs"));
+    /// use ember_io::net::{TcpListener, TcpStream};
+    /// use std::io::ErrorKind;
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let client = TcpStream::connect(listener.local_addr()?).await?;
+    ///     let n = loop {
+    ///         client.writable().await?;
+    ///         match client.try_write(b"hello") {
+    ///             Err(e) if e.kind() == ErrorKind::WouldBlock => continue,
+    ///             result => break result?,
+    ///         }
+    ///     };
+    ///     assert_eq!(n, 5);
+    ///     Ok(())
+    /// })
+    /// # }
+    /// ```
+    pub async fn writable(&self) -> io::Result<()> {
+        self.io.stream_ready(Interest::WRITABLE).await?;
+        Ok(())
+    }
+
+    /// Waits until the stream is ready for any of `interest` and returns
+    /// the readiness seen (tokio's `ready`). Any number of tasks may wait
+    /// at once.
+    ///
+    /// # Errors
+    ///
+    /// Returns an error if the reactor has shut down.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: dropping the future loses no readiness.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/util/block_on.rs"));
+    /// use ember_io::net::{TcpListener, TcpStream};
+    /// use ember_io::Interest;
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let client = TcpStream::connect(listener.local_addr()?).await?;
+    ///     let ready = client.ready(Interest::READABLE | Interest::WRITABLE).await?;
+    ///     // Nothing was sent to the client, but it can send.
+    ///     assert!(ready.is_writable() && !ready.is_readable());
+    ///     Ok(())
+    /// })
+    /// # }
+    /// ```
+    pub async fn ready(&self, interest: Interest) -> io::Result<Ready> {
+        self.io.stream_ready(interest).await
+    }
+
+    /// Polls for read readiness. When `Pending` is returned, `cx`'s waker
+    /// is stored in the read direction's single slot: only the task that
+    /// polled last is woken (as tokio's `poll_read_ready`). Tasks sharing
+    /// the stream should await [`readable`](TcpStream::readable) instead.
+    ///
+    /// # Errors
+    ///
+    /// Returns an error if the reactor has shut down.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/util/block_on.rs"));
+    /// use ember_io::net::{TcpListener, TcpStream};
+    /// use futures_util::io::AsyncWriteExt;
+    /// use std::future::poll_fn;
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let mut client = TcpStream::connect(listener.local_addr()?).await?;
+    ///     let (server, _) = listener.accept().await?;
+    ///     client.write_all(b"x").await?;
+    ///     poll_fn(|cx| server.poll_read_ready(cx)).await?;
+    ///     Ok(())
+    /// })
+    /// # }
+    /// ```
+    pub fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.io.poll_stream_ready(cx, Direction::Read)
+    }
+
+    /// Polls for write readiness, with the one-slot contract of
+    /// [`poll_read_ready`](TcpStream::poll_read_ready).
+    ///
+    /// # Errors
+    ///
+    /// Returns an error if the reactor has shut down.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/util/block_on.rs"));
+    /// use ember_io::net::{TcpListener, TcpStream};
+    /// use std::future::poll_fn;
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let client = TcpStream::connect(listener.local_addr()?).await?;
+    ///     poll_fn(|cx| client.poll_write_ready(cx)).await?;
+    ///     Ok(())
+    /// })
+    /// # }
+    /// ```
+    pub fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.io.poll_stream_ready(cx, Direction::Write)
+    }
+
+    /// Reads what is available now into `buf`, without waiting.
+    ///
+    /// Returns `WouldBlock` at once, without a system call, when the stream
+    /// is not marked readable, and clears that mark when the read itself
+    /// reports `WouldBlock` or comes back short (the receive queue is
+    /// drained), so the next [`readable`](TcpStream::readable) waits for new
+    /// data. `Ok(0)` means end of stream, or an empty `buf`.
+    ///
+    /// # Errors
+    ///
+    /// [`io::ErrorKind::WouldBlock`] when no data is available; the OS
+    /// error otherwise, for example [`io::ErrorKind::ConnectionReset`].
+    ///
+    /// # Examples
+    ///
+    /// See [`readable`](TcpStream::readable).
+    pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.io.try_read_stream(buf)
+    }
+
+    /// Reads what is available now into several buffers with one `readv`,
+    /// without waiting; otherwise as [`try_read`](TcpStream::try_read).
+    ///
+    /// # Errors
+    ///
+    /// As [`try_read`](TcpStream::try_read).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/util/block_on.rs"));
+    /// use ember_io::net::{TcpListener, TcpStream};
+    /// use futures_util::io::AsyncWriteExt;
+    /// use std::io::{ErrorKind, IoSliceMut};
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let mut client = TcpStream::connect(listener.local_addr()?).await?;
+    ///     let (server, _) = listener.accept().await?;
+    ///     client.write_all(b"head+body").await?;
+    ///
+    ///     let (mut head, mut body) = ([0; 5], [0; 4]);
+    ///     let n = loop {
+    ///         server.readable().await?;
+    ///         let mut bufs = [IoSliceMut::new(&mut head), IoSliceMut::new(&mut body)];
+    ///         match server.try_read_vectored(&mut bufs) {
+    ///             Err(e) if e.kind() == ErrorKind::WouldBlock => continue,
+    ///             result => break result?,
+    ///         }
+    ///     };
+    ///     assert!(n > 0);
+    ///     Ok(())
+    /// })
+    /// # }
+    /// ```
+    pub fn try_read_vectored(&self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
+        self.io.try_read_vectored_stream(bufs)
+    }
+
+    /// Writes what fits now from `buf`, without waiting.
+    ///
+    /// Returns `WouldBlock` at once, without a system call, when the stream
+    /// is not marked writable, and clears that mark when the write itself
+    /// reports `WouldBlock` or comes back short (the send buffer is full),
+    /// so the next [`writable`](TcpStream::writable) waits for room.
+    ///
+    /// # Errors
+    ///
+    /// [`io::ErrorKind::WouldBlock`] when the send buffer is full; the OS
+    /// error otherwise, for example [`io::ErrorKind::BrokenPipe`].
+    ///
+    /// # Examples
+    ///
+    /// See [`writable`](TcpStream::writable).
+    pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+        self.io.try_write_stream(buf)
+    }
+
+    /// Writes several buffers with one `writev`, without waiting; otherwise
+    /// as [`try_write`](TcpStream::try_write).
+    ///
+    /// # Errors
+    ///
+    /// As [`try_write`](TcpStream::try_write).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/util/block_on.rs"));
+    /// use ember_io::net::{TcpListener, TcpStream};
+    /// use std::io::{ErrorKind, IoSlice};
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let client = TcpStream::connect(listener.local_addr()?).await?;
+    ///     let bufs = [IoSlice::new(b"head"), IoSlice::new(b"+body")];
+    ///     let n = loop {
+    ///         client.writable().await?;
+    ///         match client.try_write_vectored(&bufs) {
+    ///             Err(e) if e.kind() == ErrorKind::WouldBlock => continue,
+    ///             result => break result?,
+    ///         }
+    ///     };
+    ///     assert_eq!(n, 9); // one writev, both buffers
+    ///     Ok(())
+    /// })
+    /// # }
+    /// ```
+    pub fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        self.io.try_write_vectored_stream(bufs)
+    }
+
+    /// Runs `op`, a non-blocking operation of the caller's own on this
+    /// socket (through [`AsFd`] or `socket2::SockRef`), if the stream is
+    /// marked ready for `interest` (tokio's `try_io`).
+    ///
+    /// Returns `WouldBlock` at once, without calling `op`, when it is not;
+    /// clears the readiness when `op` reports `WouldBlock`, so the next wait
+    /// sleeps until a new event. `op` must not block.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock` as above, an error if the reactor has shut down, or
+    /// what `op` returns.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/util/block_on.rs"));
+    /// use ember_io::net::{TcpListener, TcpStream};
+    /// use ember_io::Interest;
+    /// use futures_util::io::AsyncWriteExt;
+    /// use std::io::{ErrorKind, Read};
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let mut client = TcpStream::connect(listener.local_addr()?).await?;
+    ///     let (server, _) = listener.accept().await?;
+    ///     client.write_all(b"raw").await?;
+    ///
+    ///     let mut buf = [0u8; 8];
+    ///     let n = loop {
+    ///         server.readable().await?;
+    ///         // The caller's own system call: here a plain read through socket2.
+    ///         let read = || (&*socket2::SockRef::from(&server)).read(&mut buf);
+    ///         match server.try_io(Interest::READABLE, read) {
+    ///             Err(e) if e.kind() == ErrorKind::WouldBlock => continue,
+    ///             result => break result?,
+    ///         }
+    ///     };
+    ///     assert_eq!(&buf[..n], &b"raw"[..n]);
+    ///     Ok(())
+    /// })
+    /// # }
+    /// ```
+    pub fn try_io<R>(
+        &self,
+        interest: Interest,
+        op: impl FnOnce() -> io::Result<R>,
+    ) -> io::Result<R> {
+        self.io.try_io_ready(interest, op)
+    }
+
     /// Receives data without removing it from the socket's receive queue:
-    /// the next read returns it again. Waits until data arrives.
+    /// the next read returns it again. Waits until data arrives; any number
+    /// of tasks may wait at once.
     ///
     /// Returns `Ok(0)` at end of stream or if `buf` is empty.
     ///
@@ -320,22 +678,105 @@ impl TcpStream {
     /// # }
     /// ```
     pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.poll_peek(cx, buf)).await
+        split::peek(self, buf).await
     }
 
     /// Polls for data to peek at; see [`peek`](TcpStream::peek).
     ///
+    /// When `Pending` is returned, `cx`'s waker is stored in the read
+    /// direction's single slot: only the task that polled last is woken.
+    ///
     /// # Errors
     ///
     /// Returns the OS error, for example [`io::ErrorKind::ConnectionReset`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/util/block_on.rs"));
+    /// use ember_io::net::{TcpListener, TcpStream};
+    /// use futures_util::io::AsyncWriteExt;
+    /// use std::future::poll_fn;
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let mut client = TcpStream::connect(listener.local_addr()?).await?;
+    ///     let (server, _) = listener.accept().await?;
+    ///     client.write_all(b"x").await?;
+    ///     let mut buf = [0; 1];
+    ///     assert_eq!(poll_fn(|cx| server.poll_peek(cx, &mut buf)).await?, 1);
+    ///     Ok(())
+    /// })
+    /// # }
+    /// ```
     pub fn poll_peek(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        if buf.is_empty() {
-            return Poll::Ready(Ok(0));
-        }
-        let stream = self.io.get_ref();
-        self.io
-            .registration()
-            .poll_io(cx, Direction::Read, || stream.peek(buf))
+        split::poll_peek(self, cx, buf)
+    }
+
+    /// Peeks at what is available now, without waiting and without
+    /// consuming it. `WouldBlock` (at once when the stream is not marked
+    /// readable) clears the readiness; a short peek does not, since the data
+    /// stays queued.
+    ///
+    /// # Errors
+    ///
+    /// [`io::ErrorKind::WouldBlock`] when no data is available; the OS
+    /// error otherwise.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/util/block_on.rs"));
+    /// use ember_io::net::{TcpListener, TcpStream};
+    /// use futures_util::io::AsyncWriteExt;
+    /// use std::io::ErrorKind;
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let mut client = TcpStream::connect(listener.local_addr()?).await?;
+    ///     let (server, _) = listener.accept().await?;
+    ///     client.write_all(b"x").await?;
+    ///     let mut buf = [0; 4];
+    ///     let n = loop {
+    ///         server.readable().await?;
+    ///         match server.try_peek(&mut buf) {
+    ///             Err(e) if e.kind() == ErrorKind::WouldBlock => continue,
+    ///             result => break result?,
+    ///         }
+    ///     };
+    ///     assert_eq!(&buf[..n], b"x");
+    ///     assert_eq!(server.try_read(&mut buf)?, 1); // still there
+    ///     Ok(())
+    /// })
+    /// # }
+    /// ```
+    pub fn try_peek(&self, buf: &mut [u8]) -> io::Result<usize> {
+        split::try_peek(self, buf)
+    }
+
+    /// Always `true`: the `poll_write_vectored` of the stream and of its
+    /// halves issues one `writev` for all the buffers, so buffered writers
+    /// and HTTP libraries can hand over several buffers at once.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/util/block_on.rs"));
+    /// use ember_io::net::{TcpListener, TcpStream};
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let client = TcpStream::connect(listener.local_addr()?).await?;
+    ///     assert!(client.is_write_vectored());
+    ///     Ok(())
+    /// })
+    /// # }
+    /// ```
+    pub fn is_write_vectored(&self) -> bool {
+        true
     }
 
     /// Splits the stream into a read half and a write half that borrow it,
@@ -346,12 +787,17 @@ impl TcpStream {
     /// With `futures_util::io::AsyncReadExt` in scope, `stream.split()`
     /// resolves to that trait's by-value `split` (which works, through a
     /// lock); write `TcpStream::split(&mut stream)` to get these halves.
+    ///
+    /// # Examples
+    ///
+    /// See [`tcp::ReadHalf`](super::tcp::ReadHalf).
     pub fn split(&mut self) -> (ReadHalf<'_>, WriteHalf<'_>) {
         split::split(self)
     }
 
     /// Splits the stream into owned read and write halves that can move to
-    /// different tasks. [`OwnedReadHalf::reunite`] puts them back together.
+    /// different tasks. `reunite` puts them back
+    /// together.
     ///
     /// Dropping the [`OwnedWriteHalf`] shuts down the write side, as in
     /// tokio.
@@ -374,124 +820,36 @@ impl TcpStream {
     /// # }
     /// ```
     pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
-        crate::net::split_owned::split_owned(Arc::new(self))
-    }
-
-    /// The read operation behind every `AsyncRead` impl of the stream and its
-    /// halves.
-    pub(crate) fn poll_read_priv(
-        &self,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        if buf.is_empty() {
-            return Poll::Ready(Ok(0));
-        }
-        let len = buf.len();
-        self.poll_stream_io(cx, Direction::Read, len, |mut stream| stream.read(buf))
-    }
-
-    pub(crate) fn poll_read_vectored_priv(
-        &self,
-        cx: &mut Context<'_>,
-        bufs: &mut [IoSliceMut<'_>],
-    ) -> Poll<io::Result<usize>> {
-        if all_empty(bufs) {
-            return Poll::Ready(Ok(0));
-        }
-        let len = total_len(bufs);
-        self.poll_stream_io(cx, Direction::Read, len, |mut stream| {
-            stream.read_vectored(bufs)
-        })
-    }
-
-    pub(crate) fn poll_write_priv(
-        &self,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        if buf.is_empty() {
-            return Poll::Ready(Ok(0));
-        }
-        self.poll_stream_io(cx, Direction::Write, buf.len(), |mut stream| {
-            stream.write(buf)
-        })
-    }
-
-    pub(crate) fn poll_write_vectored_priv(
-        &self,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        if all_empty(bufs) {
-            return Poll::Ready(Ok(0));
-        }
-        let len = total_len(bufs);
-        self.poll_stream_io(cx, Direction::Write, len, |mut stream| {
-            stream.write_vectored(bufs)
-        })
+        split::into_split(self)
     }
 
     /// Shuts down the write side for `poll_close`. Closing twice is fine,
     /// and so is closing a connection the peer has already reset: there is
     /// nothing left to shut down.
-    pub(crate) fn poll_close_priv(&self) -> Poll<io::Result<()>> {
+    fn shutdown_write(&self) -> io::Result<()> {
         match self.io.get_ref().shutdown(Shutdown::Write) {
-            Err(e) if e.kind() != io::ErrorKind::NotConnected => Poll::Ready(Err(e)),
-            _ => Poll::Ready(Ok(())),
-        }
-    }
-
-    /// Waits for readiness in `dir` and runs `op`, retrying on `WouldBlock`.
-    ///
-    /// A short transfer (`0 < n < len`) also clears the readiness it ran
-    /// under, which saves the system call that would only report
-    /// `WouldBlock`: on a stream socket a short read means the receive queue
-    /// was drained and a short write means the send buffer filled, and either
-    /// way the kernel reports the next change as a new event (the tick check
-    /// in `clear_readiness` keeps an event that arrived meanwhile). This is
-    /// not done when the event reported the direction closed or in error:
-    /// those states never produce another event, so they must stay.
-    fn poll_stream_io(
-        &self,
-        cx: &mut Context<'_>,
-        dir: Direction,
-        len: usize,
-        mut op: impl FnMut(&std::net::TcpStream) -> io::Result<usize>,
-    ) -> Poll<io::Result<usize>> {
-        let registration = self.io.registration();
-        loop {
-            let event = ready!(registration.poll_ready(cx, dir))?;
-            match op(self.io.get_ref()) {
-                Ok(n) => {
-                    if n > 0 && n < len && !is_final(event, dir) {
-                        registration.clear_readiness(event);
-                    }
-                    return Poll::Ready(Ok(n));
-                }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    registration.clear_readiness(event);
-                }
-                Err(e) => return Poll::Ready(Err(e)),
-            }
+            Err(e) if e.kind() != io::ErrorKind::NotConnected => Err(e),
+            _ => Ok(()),
         }
     }
 }
 
-/// Whether `event` reports a state that no later event will repeat: the
-/// direction closed, or an error.
-fn is_final(event: ReadyEvent, dir: Direction) -> bool {
-    let ready = event.readiness();
-    ready.is_error()
-        || match dir {
-            Direction::Read => ready.is_read_closed(),
-            Direction::Write => ready.is_write_closed(),
-        }
+impl split::sealed::StreamIo for TcpStream {
+    type Inner = std::net::TcpStream;
+
+    fn io(&self) -> &Async<std::net::TcpStream> {
+        &self.io
+    }
+
+    fn shutdown_write(&self) -> io::Result<()> {
+        TcpStream::shutdown_write(self)
+    }
 }
 
-fn total_len(bufs: &[impl std::ops::Deref<Target = [u8]>]) -> usize {
-    bufs.iter()
-        .fold(0, |sum, buf| sum.saturating_add(buf.len()))
+impl split::sealed::PeekIo for TcpStream {
+    fn peek_once(inner: &std::net::TcpStream, buf: &mut [u8]) -> io::Result<usize> {
+        inner.peek(buf)
+    }
 }
 
 impl fmt::Debug for TcpStream {
@@ -521,94 +879,57 @@ impl TryFrom<std::net::TcpStream> for TcpStream {
     }
 }
 
-impl AsyncRead for TcpStream {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        self.poll_read_priv(cx, buf)
-    }
+/// `AsyncRead` and `AsyncWrite` for `TcpStream` and `&TcpStream`: the
+/// stream loop of `Async`, one waker slot per direction.
+macro_rules! stream_io_impls {
+    ($($ty:ty),*) => {$(
+        impl AsyncRead for $ty {
+            fn poll_read(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                buf: &mut [u8],
+            ) -> Poll<io::Result<usize>> {
+                self.io.poll_read_stream(cx, buf)
+            }
 
-    fn poll_read_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &mut [IoSliceMut<'_>],
-    ) -> Poll<io::Result<usize>> {
-        self.poll_read_vectored_priv(cx, bufs)
-    }
+            fn poll_read_vectored(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                bufs: &mut [IoSliceMut<'_>],
+            ) -> Poll<io::Result<usize>> {
+                self.io.poll_read_vectored_stream(cx, bufs)
+            }
+        }
+
+        impl AsyncWrite for $ty {
+            fn poll_write(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                buf: &[u8],
+            ) -> Poll<io::Result<usize>> {
+                self.io.poll_write_stream(cx, buf)
+            }
+
+            /// One `writev` for all of `bufs`.
+            fn poll_write_vectored(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                bufs: &[IoSlice<'_>],
+            ) -> Poll<io::Result<usize>> {
+                self.io.poll_write_vectored_stream(cx, bufs)
+            }
+
+            /// A no-op: TCP sockets have no user-space buffer to flush.
+            fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+                Poll::Ready(Ok(()))
+            }
+
+            /// Shuts down the write side (idempotent).
+            fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+                Poll::Ready(self.shutdown_write())
+            }
+        }
+    )*};
 }
 
-impl AsyncRead for &TcpStream {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        self.poll_read_priv(cx, buf)
-    }
-
-    fn poll_read_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &mut [IoSliceMut<'_>],
-    ) -> Poll<io::Result<usize>> {
-        self.poll_read_vectored_priv(cx, bufs)
-    }
-}
-
-impl AsyncWrite for TcpStream {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        self.poll_write_priv(cx, buf)
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        self.poll_write_vectored_priv(cx, bufs)
-    }
-
-    /// A no-op: TCP sockets have no user-space buffer to flush.
-    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-
-    /// Shuts down the write side (idempotent).
-    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.poll_close_priv()
-    }
-}
-
-impl AsyncWrite for &TcpStream {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        self.poll_write_priv(cx, buf)
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        self.poll_write_vectored_priv(cx, bufs)
-    }
-
-    /// A no-op: TCP sockets have no user-space buffer to flush.
-    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-
-    /// Shuts down the write side.
-    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.poll_close_priv()
-    }
-}
+stream_io_impls!(TcpStream, &TcpStream);
