@@ -22,6 +22,7 @@ use crate::ready::Ready;
 use crate::signal::SignalReceiver;
 use crate::token;
 use crate::unpark::Unparker;
+use ember_timer::__private as timer_hooks;
 
 /// Events fetched per poll.
 const EVENTS_CAPACITY: usize = 1024;
@@ -76,11 +77,14 @@ impl Driver {
         // Weak: the timer's shared state must not keep the reactor alive
         // (the reactor holds the timer's handle).
         let reactor = Arc::downgrade(&inner);
-        timer.set_wake_hook(Arc::new(move || {
-            if let Some(inner) = reactor.upgrade() {
-                inner.unpark.unpark();
-            }
-        }));
+        timer_hooks::set_wake_hook(
+            &timer,
+            Arc::new(move || {
+                if let Some(inner) = reactor.upgrade() {
+                    inner.unpark.unpark();
+                }
+            }),
+        );
         Ok(Driver {
             poll,
             events: mio::Events::with_capacity(EVENTS_CAPACITY),
@@ -119,7 +123,7 @@ impl Driver {
         let next_deadline = if max_wait == Some(Duration::ZERO) {
             self.timer.next_deadline()
         } else {
-            self.timer.begin_sleep()
+            timer_hooks::begin_sleep(&self.timer)
         };
         let until_timer =
             next_deadline.map(|deadline| deadline.saturating_duration_since(self.clock.now()));
@@ -155,7 +159,7 @@ impl Driver {
                 polled
             }
         };
-        self.timer.end_sleep();
+        timer_hooks::end_sleep(&self.timer);
         match polled {
             Ok(_) => {}
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}

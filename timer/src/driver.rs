@@ -62,7 +62,8 @@ struct Shared {
     wake_hook: OnceLock<WakeHook>,
 }
 
-/// Wakes a sleeping driver owner; see [`Driver::set_wake_hook`].
+/// Wakes a sleeping driver owner; see
+/// [`__private::set_wake_hook`](crate::__private::set_wake_hook).
 pub type WakeHook = Arc<dyn Fn() + Send + Sync>;
 
 /// `Shared::sleeping_until` when the driver's owner is not sleeping.
@@ -143,25 +144,9 @@ impl Driver {
     /// Like [`next_deadline`](Driver::next_deadline), for an owner about to
     /// sleep until that deadline: from now until [`Driver::end_sleep`], a
     /// timer inserted (from any thread) with an earlier deadline calls the
-    /// [wake hook](Driver::set_wake_hook).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use ember_timer::{Clock, Driver};
-    /// use std::sync::atomic::{AtomicUsize, Ordering};
-    /// use std::sync::Arc;
-    ///
-    /// let driver = Driver::new(Clock::paused());
-    /// let woken = Arc::new(AtomicUsize::new(0));
-    /// let counter = Arc::clone(&woken);
-    /// driver.set_wake_hook(Arc::new(move || {
-    ///     counter.fetch_add(1, Ordering::SeqCst);
-    /// }));
-    /// assert_eq!(driver.begin_sleep(), None); // would sleep with no deadline
-    /// driver.end_sleep();
-    /// ```
-    pub fn begin_sleep(&self) -> Option<Instant> {
+    /// [wake hook](Driver::set_wake_hook). Reached through
+    /// [`__private::begin_sleep`](crate::__private::begin_sleep).
+    pub(crate) fn begin_sleep(&self) -> Option<Instant> {
         let shared = &self.handle.shared;
         shared.sleeping_until.store(u64::MAX, Ordering::SeqCst);
         let tick = self.handle.lock().next_expiration_tick();
@@ -174,7 +159,7 @@ impl Driver {
     }
 
     /// Ends the sleep [`begin_sleep`](Driver::begin_sleep) announced.
-    pub fn end_sleep(&self) {
+    pub(crate) fn end_sleep(&self) {
         self.handle
             .shared
             .sleeping_until
@@ -184,7 +169,7 @@ impl Driver {
     /// Sets what wakes the driver's owner when an earlier deadline arrives
     /// during a sleep (the reactor installs its unpark). Only the first call
     /// takes effect; returns whether it did.
-    pub fn set_wake_hook(&self, hook: WakeHook) -> bool {
+    pub(crate) fn set_wake_hook(&self, hook: WakeHook) -> bool {
         self.handle.shared.wake_hook.set(hook).is_ok()
     }
 

@@ -70,8 +70,52 @@ mod timeout;
 mod wheel;
 
 pub use clock::Clock;
-pub use driver::{Driver, EnterGuard, Handle, WakeHook};
+pub use driver::{Driver, EnterGuard, Handle};
 pub use instant::Instant;
 pub use interval::{interval, interval_at, Interval, MissedTickBehavior};
 pub use sleep::{sleep, sleep_until, Sleep};
 pub use timeout::{timeout, timeout_at, Elapsed, Timeout};
+
+/// Used by ember's own crates (the reactor drives the timer through it); not
+/// covered by semver: anything here may change or go in any release.
+#[doc(hidden)]
+pub mod __private {
+    use crate::{Driver, Instant};
+
+    pub use crate::driver::WakeHook;
+
+    /// [`Driver::next_deadline`] for an owner about to sleep until it: until
+    /// [`end_sleep`], a timer inserted (from any thread) with an earlier
+    /// deadline calls the [wake hook](set_wake_hook).
+    ///
+    /// ```
+    /// use ember_timer::{Clock, Driver};
+    /// use ember_timer::__private::{begin_sleep, end_sleep, set_wake_hook};
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::Arc;
+    ///
+    /// let driver = Driver::new(Clock::paused());
+    /// let woken = Arc::new(AtomicUsize::new(0));
+    /// let counter = Arc::clone(&woken);
+    /// set_wake_hook(&driver, Arc::new(move || {
+    ///     counter.fetch_add(1, Ordering::SeqCst);
+    /// }));
+    /// assert_eq!(begin_sleep(&driver), None); // would sleep with no deadline
+    /// end_sleep(&driver);
+    /// ```
+    pub fn begin_sleep(driver: &Driver) -> Option<Instant> {
+        driver.begin_sleep()
+    }
+
+    /// Ends the sleep [`begin_sleep`] announced.
+    pub fn end_sleep(driver: &Driver) {
+        driver.end_sleep();
+    }
+
+    /// Sets what wakes the driver's owner when an earlier deadline arrives
+    /// during a sleep (the reactor installs its unpark). Only the first call
+    /// takes effect; returns whether it did.
+    pub fn set_wake_hook(driver: &Driver, hook: WakeHook) -> bool {
+        driver.set_wake_hook(hook)
+    }
+}
