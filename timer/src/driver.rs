@@ -69,6 +69,11 @@ pub type WakeHook = Arc<dyn Fn() + Send + Sync>;
 /// `Shared::sleeping_until` when the driver's owner is not sleeping.
 const NOT_SLEEPING: u64 = 0;
 
+/// Nanoseconds per wheel tick: 1/16 ms. See the crate docs for the choice.
+const TICK_NANOS: u32 = 62_500;
+/// Ticks per second: a whole number, as are ticks per millisecond (16).
+const TICKS_PER_SEC: u64 = 1_000_000_000 / TICK_NANOS as u64;
+
 /// The timer driver: owns the wheel's turning. The reactor holds one, asks
 /// it for [`next_deadline`](Driver::next_deadline) to bound its poll, and
 /// calls [`process`](Driver::process) after every poll.
@@ -129,12 +134,12 @@ impl Driver {
     }
 
     /// When [`process`](Driver::process) will next have work: the due time
-    /// of the earliest pending entry, rounded up to its 1 ms tick, or an
+    /// of the earliest pending entry, rounded up to its 62.5 µs tick, or an
     /// instant at or before it when that entry still sits in a coarse slot
     /// of the wheel (processing at that instant moves the entry closer and
     /// the next call is more precise). An instant in the past means "now".
     /// `None` if no entries are pending, not counting those so far away
-    /// (over ~146 million years, e.g. `sleep(Duration::MAX)`) that they never
+    /// (over ~9 million years, e.g. `sleep(Duration::MAX)`) that they never
     /// fire.
     pub fn next_deadline(&self) -> Option<Instant> {
         let tick = self.handle.lock().next_expiration_tick()?;
@@ -294,7 +299,7 @@ impl Handle {
             .into_std()
             .checked_duration_since(self.shared.start)
         {
-            Some(since) => ceil_millis(since),
+            Some(since) => ceil_ticks(since),
             None => 0,
         }
     }
@@ -305,23 +310,28 @@ impl Shared {
     /// below `MAX_TICK`, so saturated deadlines never come due.
     fn now_tick(&self, now: Instant) -> u64 {
         let since = now.into_std().saturating_duration_since(self.start);
-        let millis = since
+        let ticks = since
             .as_secs()
-            .saturating_mul(1000)
-            .saturating_add(u64::from(since.subsec_millis()));
-        millis.min(MAX_TICK - 1)
+            .saturating_mul(TICKS_PER_SEC)
+            .saturating_add(u64::from(since.subsec_nanos() / TICK_NANOS));
+        ticks.min(MAX_TICK - 1)
     }
 
+    /// The instant tick `tick` starts at: exact, to the nanosecond.
     fn tick_to_instant(&self, tick: u64) -> Instant {
-        Instant::from_std(saturating_add_std(self.start, Duration::from_millis(tick)))
+        // `tick % TICKS_PER_SEC < 16_000`, so the nanoseconds fit in a u32
+        // and stay below one second.
+        let nanos = (tick % TICKS_PER_SEC) as u32 * TICK_NANOS;
+        let since = Duration::new(tick / TICKS_PER_SEC, nanos);
+        Instant::from_std(saturating_add_std(self.start, since))
     }
 }
 
-/// Whole milliseconds in `d`, rounded up and capped at `MAX_TICK`.
-fn ceil_millis(d: Duration) -> u64 {
-    let sub = d.subsec_nanos().div_ceil(1_000_000);
+/// Whole ticks in `d`, rounded up and capped at `MAX_TICK`.
+fn ceil_ticks(d: Duration) -> u64 {
+    let sub = d.subsec_nanos().div_ceil(TICK_NANOS);
     d.as_secs()
-        .saturating_mul(1000)
+        .saturating_mul(TICKS_PER_SEC)
         .saturating_add(u64::from(sub))
         .min(MAX_TICK)
 }
@@ -369,15 +379,44 @@ mod tests {
         let driver = Driver::new(Clock::paused());
         let handle = driver.handle();
         let start = handle.clock().now();
+        let at = |nanos: u64| start + Duration::from_nanos(nanos);
         assert_eq!(handle.deadline_tick(start), 0);
         assert_eq!(handle.deadline_tick(start - Duration::from_secs(1)), 0);
-        assert_eq!(handle.deadline_tick(start + Duration::from_micros(1)), 1);
-        assert_eq!(handle.deadline_tick(start + Duration::from_millis(5)), 5);
+        assert_eq!(handle.deadline_tick(at(1)), 1);
+        assert_eq!(handle.deadline_tick(at(62_500)), 1);
+        assert_eq!(handle.deadline_tick(at(62_501)), 2);
+        assert_eq!(handle.deadline_tick(at(5_000_000)), 80, "5 ms: exact");
+        assert_eq!(handle.deadline_tick(at(3_000_000_001)), 48_001);
         assert_eq!(handle.deadline_tick(start + Duration::MAX), MAX_TICK);
         let shared = &handle.shared;
-        assert_eq!(shared.now_tick(start + Duration::from_micros(1999)), 1);
+        assert_eq!(shared.now_tick(at(62_499)), 0);
+        assert_eq!(shared.now_tick(at(1_999_999)), 31);
+        assert_eq!(shared.now_tick(at(2_000_000)), 32);
+        assert_eq!(shared.now_tick(at(3_000_062_499)), 48_000);
         assert_eq!(shared.now_tick(start + Duration::MAX), MAX_TICK - 1);
         assert_eq!(shared.now_tick(start - Duration::from_secs(1)), 0);
+    }
+
+    #[test]
+    fn tick_instants_are_exact_and_round_trip() {
+        let driver = Driver::new(Clock::paused());
+        let handle = driver.handle();
+        let shared = &handle.shared;
+        let start = handle.clock().now();
+        for tick in [0, 1, 15, 16, 15_999, 16_000, 16_001, 1 << 40] {
+            let instant = shared.tick_to_instant(tick);
+            assert_eq!(
+                instant - start,
+                Duration::from_nanos(tick * 62_500),
+                "tick {tick}"
+            );
+            assert_eq!(handle.deadline_tick(instant), tick);
+            assert_eq!(shared.now_tick(instant), tick);
+            assert_eq!(
+                shared.now_tick(instant - Duration::from_nanos(1)),
+                tick.saturating_sub(1)
+            );
+        }
     }
 
     #[test]

@@ -13,17 +13,30 @@
 //! [`Handle::enter`] makes a handle the thread's current timer, which
 //! [`sleep`], [`timeout`], [`interval`] and [`Instant::now`] use.
 //!
-//! The wheel has 6 levels of 64 slots over 1 ms ticks counted from the
-//! driver's start: level 0 slots are 1 ms wide, level 5 slots 2^30 ms, and
-//! the whole wheel spans 2^36 ms (about 2.2 years). Entries live in a slab,
-//! linked into per-slot lists, so inserting, cancelling and moving a timer
-//! are O(1); a bitmap per level finds the next busy slot in O(1). As time
-//! passes, entries of a due coarse slot move down to finer levels until they
-//! fire. Deadlines further away than the wheel's span wait in the top level
-//! and are re-placed when their slot comes round; deadlines in the past fire
-//! on the next `process`. Deadlines are rounded up to a tick and the clock
-//! rounded down, so no timer ever fires early, and all arithmetic
-//! saturates: `sleep(Duration::MAX)` never completes and never panics.
+//! The wheel has 7 levels of 64 slots over ticks of 1/16 ms (62.5 µs)
+//! counted from the driver's start: level 0 slots are one tick wide, level 6
+//! slots 2^36 ticks (49.7 days), and the whole wheel spans 2^42 ticks (about
+//! 8.7 years). Entries live in a slab, linked into per-slot lists, so
+//! inserting, cancelling and moving a timer are O(1); a bitmap per level
+//! finds the next busy slot in O(1). As time passes, entries of a due coarse
+//! slot move down to finer levels until they fire. Deadlines further away
+//! than the wheel's span wait in the top level and are re-placed once per
+//! turn of it; deadlines in the past fire on the next `process`. Deadlines
+//! are rounded up to a tick and the clock rounded down, so no timer ever
+//! fires early, and all arithmetic saturates: `sleep(Duration::MAX)` never
+//! completes and never panics.
+//!
+//! Why 1/16 ms: rounding a deadline up to its tick then adds at most 62.5 µs
+//! to when it fires, below what waking a thread costs on a busy machine, so
+//! the reactor's sleep (which ends exactly at a tick) sets the precision. A
+//! finer tick would buy little and cost more moves between levels for the
+//! 1-50 ms timeouts services use (which sit in levels 0-2 and move at most
+//! twice). And a millisecond is a whole number of ticks: conversions are
+//! integer arithmetic with no `u128`, and a deadline a whole number of
+//! milliseconds after the driver's start, as in every paused-clock test,
+//! falls exactly on a tick, so it fires at exactly its instant. (A power of
+//! two such as 2^16 ns would make conversion a shift, but then no
+//! millisecond is a whole number of ticks.)
 //!
 //! Timers are lazy. A [`Sleep`] reads the clock when created and takes a
 //! wheel entry only on the first poll that has to wait. A [`Timeout`] reads

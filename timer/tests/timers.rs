@@ -88,20 +88,27 @@ fn sleep_fires_at_its_deadline_and_not_before() {
 }
 
 #[test]
-fn sub_millisecond_deadlines_round_up() {
+fn sub_millisecond_deadlines_fire_at_their_tick_and_never_early() {
     let mut driver = paused();
     let _g = driver.handle().enter();
     let w = Counter::new();
-    let mut s = pin!(sleep(Duration::from_micros(1500)));
-    assert!(poll(s.as_mut(), &w).is_pending());
+    let us = Duration::from_micros;
+    // 1.5 ms is 24 ticks of 62.5 µs exactly: it fires at 1.5 ms.
+    let mut exact = pin!(sleep(us(1500)));
+    // 1.53 ms rounds up to the 1.5625 ms tick, never down.
+    let mut between = pin!(sleep(us(1530)));
+    assert!(poll(exact.as_mut(), &w).is_pending());
+    assert!(poll(between.as_mut(), &w).is_pending());
     assert_eq!(advance(&mut driver, MS), 0);
-    assert_eq!(advance(&mut driver, Duration::from_micros(499)), 0);
-    assert!(poll(s.as_mut(), &w).is_pending());
-    // Due at 1.5 ms: rounded up to the 2 ms tick, never early.
-    assert_eq!(advance(&mut driver, Duration::from_micros(1)), 0);
-    assert_eq!(advance(&mut driver, Duration::from_micros(499)), 0);
-    assert_eq!(advance(&mut driver, Duration::from_micros(1)), 1);
-    assert!(poll(s.as_mut(), &w).is_ready());
+    assert_eq!(advance(&mut driver, us(499)), 0);
+    assert!(poll(exact.as_mut(), &w).is_pending());
+    assert_eq!(advance(&mut driver, us(1)), 1);
+    assert!(poll(exact.as_mut(), &w).is_ready());
+    assert_eq!(advance(&mut driver, us(30)), 0, "1.53 ms: not yet its tick");
+    assert!(poll(between.as_mut(), &w).is_pending());
+    assert_eq!(advance(&mut driver, us(32)), 0);
+    assert_eq!(advance(&mut driver, Duration::from_nanos(500)), 1);
+    assert!(poll(between.as_mut(), &w).is_ready());
 }
 
 #[test]
@@ -150,6 +157,8 @@ fn reactor_style_loop_reaches_exact_deadlines() {
         5 * SEC,
         Duration::from_secs(3 * 3600),
         Duration::from_secs(3 * 365 * 86_400),
+        // Beyond the wheel's span: re-placed once per turn of the top level.
+        Duration::from_secs(20 * 365 * 86_400),
     ];
     let mut sleeps: Vec<Pin<Box<Sleep>>> = delays.iter().map(|d| Box::pin(sleep(*d))).collect();
     for s in &mut sleeps {
@@ -199,7 +208,7 @@ fn years_away_fires_after_years_and_not_before() {
     let mut driver = paused();
     let _g = driver.handle().enter();
     let w = Counter::new();
-    let years = Duration::from_secs(5 * 365 * 86_400); // beyond the wheel's ~2.2-year span
+    let years = Duration::from_secs(20 * 365 * 86_400); // beyond the wheel's ~8.7-year span
     let mut s = pin!(sleep(years));
     assert!(poll(s.as_mut(), &w).is_pending());
     assert_eq!(advance(&mut driver, years - MS), 0);
