@@ -5,7 +5,7 @@
 //! `// SAFETY:` comment, why the call is sound. Two of them
 //! (`write_signal_byte` and the errno accessors it uses) run inside a signal
 //! handler and therefore only do async-signal-safe work: no allocation, no
-//! locks, no panics. On Linux, [`TimerFd`] owns the timer fd that ends the
+//! locks, no panics. On Linux, `TimerFd` owns the timer fd that ends the
 //! reactor's sleeps at a timer deadline more precisely than epoll's
 //! millisecond timeout.
 

@@ -21,11 +21,18 @@
 //!   calls the wake hook (the reactor's unpark) so the sleep is cut short.
 //!   Either the owner's read of the wheel sees the new entry, or the
 //!   inserter's later read of `sleeping_until` sees the sleep.
+//! - Dropping the `Driver` shuts its `Shared` down: under the wheel's lock it
+//!   sets `shut_down` and takes the wakers of all pending entries, which it
+//!   wakes after unlocking. A `Sleep` checks `shut_down` under the same lock
+//!   before it stores a waker, so either its waker is taken and woken, or it
+//!   sees the shutdown; then it gives its entry back and registers on the
+//!   timer current where it is polled (a deadline is only an instant). The
+//!   wheel of a shut-down driver is never processed or inserted into again.
 
 use std::cell::RefCell;
 use std::fmt;
 use std::marker::PhantomData;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::task::Waker;
 use std::time::Duration;
@@ -49,6 +56,11 @@ pub(crate) fn with_current<R>(f: impl FnOnce(&Handle) -> R) -> Option<R> {
         .flatten()
 }
 
+/// Panics because a timer is needed and there is none on this thread.
+pub(crate) fn no_timer() -> ! {
+    panic!("{}", NO_TIMER)
+}
+
 /// State shared by a driver and all its handles.
 struct Shared {
     clock: Clock,
@@ -60,6 +72,9 @@ struct Shared {
     sleeping_until: AtomicU64,
     /// Called when an earlier deadline arrives during a sleep.
     wake_hook: OnceLock<WakeHook>,
+    /// Set (under the wheel's lock) when the driver is dropped; see the
+    /// ground rules.
+    shut_down: AtomicBool,
 }
 
 /// Wakes a sleeping driver owner; see
@@ -122,6 +137,7 @@ impl Driver {
                     wheel: Mutex::new(Wheel::new()),
                     sleeping_until: AtomicU64::new(NOT_SLEEPING),
                     wake_hook: OnceLock::new(),
+                    shut_down: AtomicBool::new(false),
                 }),
             },
             wakers: Vec::new(),
@@ -187,6 +203,20 @@ impl Driver {
             waker.wake();
         }
         fired
+    }
+}
+
+/// Shuts the timer down: pending timers are woken, and each registers on the
+/// timer current where it is next polled (see the module's ground rules).
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let mut wheel = self.handle.lock();
+        self.handle.shared.shut_down.store(true, Ordering::Release);
+        wheel.take_pending_wakers(&mut self.wakers);
+        drop(wheel);
+        for waker in self.wakers.drain(..) {
+            waker.wake();
+        }
     }
 }
 
@@ -265,6 +295,12 @@ impl Handle {
             previous,
             _not_send: PhantomData,
         }
+    }
+
+    /// Whether this timer's driver was dropped. Exact under the wheel's lock
+    /// (the flag is set under it), a hint without.
+    pub(crate) fn is_shut_down(&self) -> bool {
+        self.shared.shut_down.load(Ordering::Acquire)
     }
 
     /// Whether two handles share one driver.

@@ -38,11 +38,17 @@
 //! two such as 2^16 ns would make conversion a shift, but then no
 //! millisecond is a whole number of ticks.)
 //!
-//! Timers are lazy. A [`Sleep`] reads the clock when created and takes a
-//! wheel entry only on the first poll that has to wait. A [`Timeout`] reads
-//! the clock only on the first poll that finds its future pending, so a
-//! timeout around a future that is ready at once costs a struct move: no
-//! clock read, no context lookup, no lock, no allocation.
+//! Timers are lazy. A [`Sleep`] takes a wheel entry only on the first poll
+//! that has to wait: that poll reads the clock, and a deadline that has
+//! passed (such as `sleep(Duration::ZERO)`) completes at once, without an
+//! entry or a wait for the driver's next turn. A [`Timeout`] reads the clock
+//! only on the first poll that finds its future pending, so a timeout around
+//! a future that is ready at once costs a struct move: no clock read, no
+//! context lookup, no lock, no allocation.
+//!
+//! A deadline is only an instant, so timers may outlive their timer: when a
+//! [`Driver`] is dropped it wakes its pending timers, and each then waits on
+//! the timer current where it is next polled.
 //!
 //! # Testing with a paused clock
 //!

@@ -127,12 +127,6 @@ impl Wheel {
         key
     }
 
-    /// Registers an entry due at tick `when`, cloning `waker`, unless that
-    /// tick has been processed already; returns its key, or `None` if due.
-    pub(crate) fn insert_pending(&mut self, when: u64, waker: &Waker) -> Option<usize> {
-        (when > self.elapsed).then(|| self.insert(when, waker.clone()))
-    }
-
     /// Whether the entry has fired (and not been reset since).
     pub(crate) fn is_fired(&self, key: usize) -> bool {
         self.entries[key].place == Place::Fired
@@ -160,6 +154,16 @@ impl Wheel {
     pub(crate) fn fire_now(&mut self, key: usize) -> Option<Waker> {
         self.unlink(key);
         self.entries[key].waker.take()
+    }
+
+    /// Takes the wakers of all pending entries (the driver is shutting
+    /// down), leaving the entries where they are, not fired. O(entries).
+    pub(crate) fn take_pending_wakers(&mut self, wakers: &mut Vec<Waker>) {
+        for (_, entry) in self.entries.iter_mut() {
+            if entry.place != Place::Fired {
+                wakers.extend(entry.waker.take());
+            }
+        }
     }
 
     /// Cancels an entry and frees its key. Returns its waker, to be dropped
