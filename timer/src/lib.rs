@@ -39,12 +39,14 @@
 //! millisecond is a whole number of ticks.)
 //!
 //! Timers are lazy. A [`Sleep`] takes a wheel entry only on the first poll
-//! that has to wait: that poll reads the clock, and a deadline that has
-//! passed (such as `sleep(Duration::ZERO)`) completes at once, without an
-//! entry or a wait for the driver's next turn. A [`Timeout`] reads the clock
-//! only on the first poll that finds its future pending, so a timeout around
-//! a future that is ready at once costs a struct move: no clock read, no
-//! context lookup, no lock, no allocation.
+//! that has to wait: a deadline that has passed by then (such as
+//! `sleep(Duration::ZERO)` or `sleep_until` an earlier instant) completes at
+//! once, without an entry or a wait for the driver's next turn. Each timer
+//! reads the clock once: a `Sleep` from [`sleep`] when created, one from
+//! [`sleep_until`] on its first poll, and a [`Timeout`] only on the first
+//! poll that finds its future pending, so a timeout around a future that is
+//! ready at once costs a struct move: no clock read, no context lookup, no
+//! lock, no allocation.
 //!
 //! A deadline is only an instant, so timers may outlive their timer: when a
 //! [`Driver`] is dropped it wakes its pending timers, and each then waits on

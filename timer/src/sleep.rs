@@ -45,7 +45,10 @@ use crate::instant::Instant;
 /// assert_eq!(nap.as_mut().poll(&mut cx), Poll::Ready(()));
 /// ```
 pub fn sleep(duration: Duration) -> Sleep {
-    sleep_until(Instant::now() + duration)
+    let mut sleep = sleep_until(Instant::now() + duration);
+    // The clock was just read: a positive duration puts the deadline ahead.
+    sleep.known_ahead = !duration.is_zero();
+    sleep
 }
 
 /// Waits until `deadline` on the current timer's clock.
@@ -81,15 +84,22 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
         deadline,
         entry: None,
         elapsed: false,
+        known_ahead: false,
     }
 }
 
 /// A future that completes at its [`deadline`](Sleep::deadline); created by
 /// [`sleep`] and [`sleep_until`].
 ///
-/// The first poll reads the clock: a deadline that has passed completes at
-/// once; otherwise a wheel entry is inserted, which is removed when the
-/// `Sleep` is dropped, both O(1). Later polls only look at that entry.
+/// The first poll completes at once if the deadline has passed; otherwise it
+/// inserts a wheel entry, which is removed when the `Sleep` is dropped, both
+/// O(1). Later polls only look at that entry. To know whether the deadline
+/// has passed, the first poll reads the clock, except after [`sleep`] with a
+/// positive duration: that read the clock a moment ago and found the
+/// deadline ahead, so the first poll only compares it with the last tick the
+/// driver processed, saving a second clock read (as costly as the whole
+/// insertion on some virtual machines). Such a sleep first polled only after
+/// its duration has passed completes on the driver's next turn.
 /// Polling from a new task replaces the stored waker (compared with
 /// `will_wake` first, so re-polling from the same task does not clone it).
 ///
@@ -118,6 +128,11 @@ pub struct Sleep {
     entry: Option<Entry>,
     /// Set once the sleep is seen to have completed; cleared by `reset`.
     elapsed: bool,
+    /// The deadline was ahead of the clock when it was set (by `sleep` with
+    /// a positive duration): registering compares it with the wheel's last
+    /// processed tick instead of reading the clock again. Cleared by `reset`
+    /// and when the sleep moves to another timer.
+    known_ahead: bool,
 }
 
 /// A registered wheel entry: the slab key is owned by this `Sleep`.
@@ -199,6 +214,7 @@ impl Sleep {
         let this = self.get_mut();
         this.deadline = deadline;
         this.elapsed = false;
+        this.known_ahead = false;
         let Some(entry) = &this.entry else {
             // Not registered yet: the next poll compares with the clock.
             return;
@@ -257,6 +273,7 @@ impl Sleep {
             // deadline is still an instant, so wait for it on the timer here.
             drop(wheel);
             self.release();
+            self.known_ahead = false;
             return self.register(cx);
         }
         let replaced = wheel.update_waker(entry.key, cx.waker());
@@ -278,9 +295,10 @@ impl Sleep {
     /// entry; else inserts one on that timer.
     fn register(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         match Handle::try_current() {
+            Some(handle) if self.known_ahead => self.register_on(handle, None, cx),
             Some(handle) => {
                 let now = handle.clock().now();
-                self.register_on(handle, now, cx)
+                self.register_on(handle, Some(now), cx)
             }
             None => self.no_timer(Instant::now()),
         }
@@ -294,7 +312,7 @@ impl Sleep {
             Some(handle) => {
                 let now = handle.clock().now();
                 let mut sleep = sleep_until(now + duration);
-                let poll = sleep.register_on(handle, now, cx);
+                let poll = sleep.register_on(handle, Some(now), cx);
                 (sleep, poll)
             }
             None => {
@@ -305,9 +323,15 @@ impl Sleep {
         }
     }
 
-    /// Registers on `handle`, whose clock reads `now`.
-    fn register_on(&mut self, handle: Handle, now: Instant, cx: &mut Context<'_>) -> Poll<()> {
-        if self.deadline <= now {
+    /// Registers on `handle`, whose clock reads `now` (`None`: not read, the
+    /// deadline is [known ahead](Sleep::known_ahead)).
+    fn register_on(
+        &mut self,
+        handle: Handle,
+        now: Option<Instant>,
+        cx: &mut Context<'_>,
+    ) -> Poll<()> {
+        if now.is_some_and(|now| self.deadline <= now) {
             self.elapsed = true;
             return Poll::Ready(());
         }
@@ -316,11 +340,15 @@ impl Sleep {
         if handle.is_shut_down() {
             // A handle entered on this thread outlived its driver.
             drop(wheel);
-            return self.no_timer(now);
+            return self.no_timer(now.unwrap_or_else(|| handle.clock().now()));
         }
-        // `deadline > now` makes `tick` later than any tick processed so far;
-        // should the clock ever step back, a processed tick is still fired by
-        // the next `process`.
+        if tick <= wheel.elapsed() {
+            // Processed already (a deadline known ahead when set, first
+            // polled later): due without reading the clock.
+            drop(wheel);
+            self.elapsed = true;
+            return Poll::Ready(());
+        }
         let key = wheel.insert(tick, cx.waker().clone());
         drop(wheel);
         handle.deadline_added(tick);
