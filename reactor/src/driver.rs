@@ -10,6 +10,18 @@
 //! and waking them only after the lock is released. Then it drains the
 //! signal pipe and fires due timers. Stale events (a token whose generation no
 //! longer matches its slot) are dropped.
+//!
+//! A sleep ends at the next timer deadline to within microseconds, though
+//! epoll's timeout is whole milliseconds: on Linux the [`Alarm`] arms a timer
+//! fd registered under [`token::TIMER`] and the poll itself waits with no
+//! timeout (or the caller's `max_wait`). The fd is armed only when the next
+//! deadline is earlier than the one it is armed for (or nothing is armed), so
+//! a turn whose deadline did not change makes no extra syscall; a later
+//! deadline keeps the earlier expiry, which then costs one turn that finds
+//! nothing due and re-arms. An expiry is reported once (edge-triggered, and
+//! re-arming clears it), so a stale one costs one cheap turn, never a spin.
+//! Elsewhere (kqueue) the poll timeout is precise to the nanosecond and is
+//! simply the time until the deadline.
 
 use std::fmt;
 use std::io;
@@ -20,8 +32,12 @@ use std::time::Duration;
 use crate::handle::{Handle, Inner};
 use crate::ready::Ready;
 use crate::signal::SignalReceiver;
+#[cfg(any(target_os = "linux", target_os = "android"))]
+use crate::sys;
 use crate::token;
 use crate::unpark::Unparker;
+use ember_timer::__private as timer_hooks;
+use ember_timer::Instant;
 
 /// Events fetched per poll.
 const EVENTS_CAPACITY: usize = 1024;
@@ -50,6 +66,8 @@ pub struct Driver {
     timer: ember_timer::Driver,
     clock: ember_timer::Clock,
     signals: SignalReceiver,
+    /// Ends a blocking poll at the next timer deadline.
+    alarm: Alarm,
     /// Wakers collected under locks, woken after; kept to reuse its allocation.
     wake: Vec<Waker>,
     handle: Handle,
@@ -60,12 +78,14 @@ impl Driver {
     ///
     /// # Errors
     ///
-    /// If the OS poller, its waker or the signal pipe cannot be created.
+    /// If the OS poller, its waker, the signal pipe or (on Linux) the timer
+    /// fd cannot be created.
     pub fn new(clock: ember_timer::Clock) -> io::Result<Driver> {
         let poll = mio::Poll::new()?;
         let registry = poll.registry().try_clone()?;
         let unpark = Unparker::new(poll.registry())?;
         let (signals, signal_shared) = SignalReceiver::new(poll.registry())?;
+        let alarm = Alarm::new(poll.registry())?;
         let timer = ember_timer::Driver::new(clock.clone());
         let inner = Arc::new(Inner::new(
             registry,
@@ -76,17 +96,21 @@ impl Driver {
         // Weak: the timer's shared state must not keep the reactor alive
         // (the reactor holds the timer's handle).
         let reactor = Arc::downgrade(&inner);
-        timer.set_wake_hook(Arc::new(move || {
-            if let Some(inner) = reactor.upgrade() {
-                inner.unpark.unpark();
-            }
-        }));
+        timer_hooks::set_wake_hook(
+            &timer,
+            Arc::new(move || {
+                if let Some(inner) = reactor.upgrade() {
+                    inner.unpark.unpark();
+                }
+            }),
+        );
         Ok(Driver {
             poll,
             events: mio::Events::with_capacity(EVENTS_CAPACITY),
             timer,
             clock,
             signals,
+            alarm,
             wake: Vec::new(),
             handle: Handle { inner },
         })
@@ -100,7 +124,9 @@ impl Driver {
     /// One turn: poll for at most `min(max_wait, time until the next timer
     /// deadline)` (`None` = no cap; zero if [`Handle::unpark`] was called since
     /// the last turn), dispatch readiness per direction, dispatch signals, then
-    /// fire due timers.
+    /// fire due timers. A sleep that the next timer deadline ends, ends
+    /// within microseconds after it (on Linux through a timer fd, elsewhere
+    /// through the poller's nanosecond timeout).
     ///
     /// With a paused clock, a turn that would block (`max_wait` is not
     /// `Some(ZERO)`) while a timer is pending first polls without blocking; if
@@ -119,7 +145,7 @@ impl Driver {
         let next_deadline = if max_wait == Some(Duration::ZERO) {
             self.timer.next_deadline()
         } else {
-            self.timer.begin_sleep()
+            timer_hooks::begin_sleep(&self.timer)
         };
         let until_timer =
             next_deadline.map(|deadline| deadline.saturating_duration_since(self.clock.now()));
@@ -146,7 +172,8 @@ impl Driver {
             }
             _ => {
                 let timeout = if self.unparker().begin_sleep() {
-                    wait
+                    self.alarm
+                        .poll_timeout(next_deadline, until_timer, max_wait)
                 } else {
                     Some(Duration::ZERO)
                 };
@@ -155,7 +182,7 @@ impl Driver {
                 polled
             }
         };
-        self.timer.end_sleep();
+        timer_hooks::end_sleep(&self.timer);
         match polled {
             Ok(_) => {}
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -175,10 +202,13 @@ impl Driver {
         self.poll.poll(&mut self.events, timeout)?;
         let mut dispatched = 0;
         let mut signalled = false;
+        let mut alarm_expired = false;
         let mut sources = None;
         for event in self.events.iter() {
             match event.token() {
                 token::WAKER => {}
+                // Not counted: the timers are processed after every turn.
+                token::TIMER => alarm_expired = true,
                 token::SIGNAL => {
                     signalled = true;
                     dispatched += 1;
@@ -198,6 +228,9 @@ impl Driver {
             }
         }
         drop(sources);
+        if alarm_expired {
+            self.alarm.expired();
+        }
         if signalled {
             self.signals
                 .dispatch(&self.handle.inner.signals, &mut self.wake);
@@ -207,6 +240,106 @@ impl Driver {
         }
         Ok(dispatched)
     }
+}
+
+/// Ends a blocking poll at the next timer deadline, precisely; see the
+/// module's ground rules.
+#[derive(Debug)]
+struct Alarm {
+    /// Armed for `armed`, or disarmed or expired when that is `None`.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    fd: sys::TimerFd,
+    /// The deadline the fd is armed for, until its expiry is seen.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    armed: Option<Instant>,
+    /// How often the fd was armed (a syscall), for tests.
+    #[cfg(test)]
+    arms: usize,
+}
+
+#[cfg(any(target_os = "linux", target_os = "android"))]
+impl Alarm {
+    fn new(registry: &mio::Registry) -> io::Result<Alarm> {
+        let mut fd = sys::TimerFd::new()?;
+        registry.register(&mut fd, token::TIMER, mio::Interest::READABLE)?;
+        Ok(Alarm {
+            fd,
+            armed: None,
+            #[cfg(test)]
+            arms: 0,
+        })
+    }
+
+    /// The poll timeout for a sleep of at most `max_wait` (`None`: no cap)
+    /// that the next timer `deadline`, `until` from now, must end; arms the
+    /// fd for it when that deadline is what ends the sleep and the fd is not
+    /// already armed for it or earlier.
+    fn poll_timeout(
+        &mut self,
+        deadline: Option<Instant>,
+        until: Option<Duration>,
+        max_wait: Option<Duration>,
+    ) -> Option<Duration> {
+        let (Some(deadline), Some(until)) = (deadline, until) else {
+            return max_wait;
+        };
+        if max_wait.is_some_and(|cap| cap <= until) {
+            // The caller's cap ends the sleep first: arming can wait for the
+            // turn that does sleep until the deadline.
+            return max_wait;
+        }
+        if self.armed.is_some_and(|armed| armed <= deadline) {
+            return max_wait;
+        }
+        #[cfg(test)]
+        {
+            self.arms += 1;
+        }
+        match self.fd.set_after(until) {
+            Ok(()) => {
+                self.armed = Some(deadline);
+                max_wait
+            }
+            // Only a kernel out of memory fails this: fall back on the poll
+            // timeout (rounded up to a millisecond), which is never early.
+            Err(_) => {
+                self.armed = None;
+                Some(until)
+            }
+        }
+    }
+
+    /// The fd's expiry was reported: it is armed no more.
+    fn expired(&mut self) {
+        self.armed = None;
+    }
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+impl Alarm {
+    fn new(_registry: &mio::Registry) -> io::Result<Alarm> {
+        Ok(Alarm {
+            #[cfg(test)]
+            arms: 0,
+        })
+    }
+
+    /// The poll timeout itself ends the sleep: kqueue's is precise to the
+    /// nanosecond.
+    fn poll_timeout(
+        &mut self,
+        _deadline: Option<Instant>,
+        until: Option<Duration>,
+        max_wait: Option<Duration>,
+    ) -> Option<Duration> {
+        match (max_wait, until) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, None) => a,
+            (None, b) => b,
+        }
+    }
+
+    fn expired(&mut self) {}
 }
 
 impl Drop for Driver {
@@ -233,6 +366,7 @@ impl fmt::Debug for Driver {
 mod tests {
     use super::*;
     use crate::Direction;
+    use std::future::Future;
     use std::io::Write;
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     use std::sync::mpsc;
@@ -359,6 +493,122 @@ mod tests {
             other => panic!("expected a shutdown error, got {other:?}"),
         }
         assert!(handle.register(&mut a, mio::Interest::READABLE).is_err());
+        Ok(())
+    }
+
+    /// After `window` of real time, unless cancelled first, sets the flag
+    /// and unparks `handle`: the end of a window in which a test counts
+    /// turns, or a watchdog.
+    struct StopAfter {
+        stop: Arc<AtomicBool>,
+        cancel: Option<mpsc::Sender<()>>,
+        thread: Option<thread::JoinHandle<()>>,
+    }
+
+    impl StopAfter {
+        fn new(handle: &Handle, window: Duration) -> StopAfter {
+            let stop = Arc::new(AtomicBool::new(false));
+            let (cancel, cancelled) = mpsc::channel::<()>();
+            let thread = {
+                let (stop, handle) = (stop.clone(), handle.clone());
+                thread::spawn(move || {
+                    if let Err(mpsc::RecvTimeoutError::Timeout) = cancelled.recv_timeout(window) {
+                        stop.store(true, Ordering::SeqCst);
+                        handle.unpark();
+                    }
+                })
+            };
+            StopAfter {
+                stop,
+                cancel: Some(cancel),
+                thread: Some(thread),
+            }
+        }
+
+        fn stopped(&self) -> bool {
+            self.stop.load(Ordering::SeqCst)
+        }
+    }
+
+    impl Drop for StopAfter {
+        fn drop(&mut self) {
+            drop(self.cancel.take());
+            if let Some(thread) = self.thread.take() {
+                let _ = thread.join();
+            }
+        }
+    }
+
+    #[test]
+    fn an_unbounded_turn_ends_at_the_next_timer_deadline() -> io::Result<()> {
+        let mut driver = Driver::new(ember_timer::Clock::real())?;
+        let _timer = driver.handle().timer().enter();
+        let (counter, waker) = counting();
+        let mut cx = Context::from_waker(&waker);
+        let mut sleep = Box::pin(ember_timer::sleep(Duration::from_millis(3)));
+        let deadline = sleep.deadline();
+        assert!(sleep.as_mut().poll(&mut cx).is_pending());
+        // No cap on the turns: only the timer can end them (the watchdog
+        // ends a lost wait after 30 s, and fails the test).
+        let watchdog = StopAfter::new(driver.handle(), Duration::from_secs(30));
+        let mut turns = 0;
+        while counter.0.load(Ordering::SeqCst) == 0 && !watchdog.stopped() {
+            driver.turn(None)?;
+            turns += 1;
+            assert!(turns < 1_000, "spinning");
+        }
+        assert!(!watchdog.stopped(), "the deadline did not end the turn");
+        assert!(sleep.as_mut().poll(&mut cx).is_ready());
+        assert!(driver.clock.now() >= deadline, "fired early");
+        Ok(())
+    }
+
+    #[test]
+    fn stale_and_far_future_deadlines_do_not_spin() -> io::Result<()> {
+        let mut driver = Driver::new(ember_timer::Clock::real())?;
+        let handle = driver.handle().clone();
+        let _timer = handle.timer().enter();
+        let (_counter, waker) = counting();
+        let mut cx = Context::from_waker(&waker);
+        let year = Duration::from_secs(365 * 86_400);
+        // One within the wheel's span, one beyond it, one never.
+        let mut far: Vec<_> = [year, 100 * year, Duration::MAX]
+            .into_iter()
+            .map(|d| Box::pin(ember_timer::sleep(d)))
+            .collect();
+        for sleep in &mut far {
+            assert!(sleep.as_mut().poll(&mut cx).is_pending());
+        }
+        // Arm for a near deadline, then cancel it: its expiry goes stale.
+        let (mut a, mut b) = mio::net::UnixStream::pair()?;
+        let reg = handle.register(&mut a, mio::Interest::READABLE)?;
+        b.write_all(b"!")?; // ends the arming turn at once
+        let mut near = Box::pin(ember_timer::sleep(Duration::from_millis(2)));
+        assert!(near.as_mut().poll(&mut cx).is_pending());
+        driver.turn(None)?;
+        drop(near);
+
+        let window = StopAfter::new(&handle, Duration::from_millis(100));
+        let mut turns = 0;
+        while !window.stopped() {
+            driver.turn(None)?;
+            turns += 1;
+            assert!(turns < 10_000, "spinning");
+        }
+        // The stale expiry, the stop, and at most one spurious return.
+        assert!(turns <= 3, "{turns} turns in 100 ms with only far timers");
+        // Turns that would sleep until the same deadline re-arm nothing.
+        for _ in 0..5 {
+            b.write_all(b"!")?;
+            driver.turn(None)?;
+        }
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        assert!(
+            driver.alarm.arms <= 2,
+            "armed {} times: the near deadline and the far one",
+            driver.alarm.arms
+        );
+        reg.deregister(&mut a)?;
         Ok(())
     }
 

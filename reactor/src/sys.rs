@@ -5,7 +5,9 @@
 //! `// SAFETY:` comment, why the call is sound. Two of them
 //! (`write_signal_byte` and the errno accessors it uses) run inside a signal
 //! handler and therefore only do async-signal-safe work: no allocation, no
-//! locks, no panics.
+//! locks, no panics. On Linux, `TimerFd` owns the timer fd that ends the
+//! reactor's sleeps at a timer deadline more precisely than epoll's
+//! millisecond timeout.
 
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
@@ -64,6 +66,99 @@ pub(crate) fn write_signal_byte(fd: RawFd, byte: u8) {
         libc::write(fd, (&byte as *const u8).cast(), 1);
     }
     set_errno(saved);
+}
+
+/// A one-shot timer on `CLOCK_MONOTONIC`, as a file descriptor (non-blocking,
+/// close-on-exec) that a poller reports readable once the timer expires.
+///
+/// epoll's own timeout is whole milliseconds (mio rounds it up), so the
+/// reactor registers one of these and arms it for the next timer deadline to
+/// wake within microseconds of it. Arming it again replaces the old expiry
+/// and clears a pending one (the fd stops being readable), so it is never
+/// read: with edge-triggered polling each expiry is reported once.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+#[derive(Debug)]
+pub(crate) struct TimerFd {
+    fd: std::os::fd::OwnedFd,
+}
+
+#[cfg(any(target_os = "linux", target_os = "android"))]
+impl TimerFd {
+    /// A new, disarmed timer fd.
+    ///
+    /// # Errors
+    ///
+    /// The OS error of `timerfd_create` (for example `EMFILE`).
+    pub(crate) fn new() -> io::Result<TimerFd> {
+        use std::os::fd::FromRawFd;
+        // SAFETY: `timerfd_create` takes two integer arguments and no memory.
+        let raw = unsafe {
+            libc::timerfd_create(
+                libc::CLOCK_MONOTONIC,
+                libc::TFD_NONBLOCK | libc::TFD_CLOEXEC,
+            )
+        };
+        if raw == -1 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: `raw` is a descriptor the kernel has just opened for this
+        // call and that nothing else knows of, so the `OwnedFd` is its only
+        // owner and closes it exactly once.
+        let fd = unsafe { std::os::fd::OwnedFd::from_raw_fd(raw) };
+        Ok(TimerFd { fd })
+    }
+
+    /// Arms the timer to expire once, `after` from now (at least 1 ns: a
+    /// zero expiry would disarm it), replacing any earlier setting.
+    ///
+    /// # Errors
+    ///
+    /// The OS error of `timerfd_settime`.
+    pub(crate) fn set_after(&self, after: std::time::Duration) -> io::Result<()> {
+        let after = after.max(std::time::Duration::from_nanos(1));
+        // SAFETY: `itimerspec` is four integers (plus, on some targets,
+        // integer padding), for which all zeroes is a valid value: a
+        // disarmed, non-repeating timer.
+        let mut spec: libc::itimerspec = unsafe { std::mem::zeroed() };
+        spec.it_value.tv_sec = libc::time_t::try_from(after.as_secs()).unwrap_or(libc::time_t::MAX);
+        // Below one billion: fits every target's `tv_nsec` type.
+        spec.it_value.tv_nsec = after.subsec_nanos() as _;
+        // SAFETY: `self.fd` is open while `self` is borrowed; `&spec` points
+        // to an initialised `itimerspec` that outlives the call and that the
+        // kernel only reads; `old_value` may be null (timerfd_settime(2)), so
+        // the kernel writes nothing. Flags 0: `it_value` is relative.
+        let rc =
+            unsafe { libc::timerfd_settime(self.fd.as_raw_fd(), 0, &spec, std::ptr::null_mut()) };
+        if rc == -1 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
+}
+
+#[cfg(any(target_os = "linux", target_os = "android"))]
+impl mio::event::Source for TimerFd {
+    fn register(
+        &mut self,
+        registry: &mio::Registry,
+        token: mio::Token,
+        interests: mio::Interest,
+    ) -> io::Result<()> {
+        mio::unix::SourceFd(&self.fd.as_raw_fd()).register(registry, token, interests)
+    }
+
+    fn reregister(
+        &mut self,
+        registry: &mio::Registry,
+        token: mio::Token,
+        interests: mio::Interest,
+    ) -> io::Result<()> {
+        mio::unix::SourceFd(&self.fd.as_raw_fd()).reregister(registry, token, interests)
+    }
+
+    fn deregister(&mut self, registry: &mio::Registry) -> io::Result<()> {
+        mio::unix::SourceFd(&self.fd.as_raw_fd()).deregister(registry)
+    }
 }
 
 #[cfg(any(target_os = "linux", target_os = "android", target_os = "emscripten"))]
@@ -215,6 +310,37 @@ mod tests {
         let mut buf = [0u8; 4];
         let err = a.read(&mut buf).expect_err("no data was written");
         assert_eq!(err.kind(), io::ErrorKind::WouldBlock);
+        Ok(())
+    }
+
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    #[test]
+    fn timer_fd_becomes_readable_once_armed_and_expired() -> io::Result<()> {
+        use std::time::Duration;
+        let mut poll = mio::Poll::new()?;
+        let mut events = mio::Events::with_capacity(4);
+        let mut timer = TimerFd::new()?;
+        let token = mio::Token(7);
+        poll.registry()
+            .register(&mut timer, token, mio::Interest::READABLE)?;
+        // Disarmed: nothing to report.
+        poll.poll(&mut events, Some(Duration::ZERO))?;
+        assert!(events.is_empty());
+        // A zero delay still arms it (for 1 ns) rather than disarming it.
+        timer.set_after(Duration::ZERO)?;
+        poll.poll(&mut events, Some(Duration::from_secs(10)))?;
+        assert_eq!(
+            events.iter().map(|e| e.token()).collect::<Vec<_>>(),
+            [token]
+        );
+        // Edge-triggered and never read: reported once, not again.
+        poll.poll(&mut events, Some(Duration::ZERO))?;
+        assert!(events.is_empty());
+        // Re-arming far ahead clears the expiry.
+        timer.set_after(Duration::from_nanos(1))?;
+        timer.set_after(Duration::from_secs(3600))?;
+        poll.poll(&mut events, Some(Duration::ZERO))?;
+        assert!(events.is_empty());
         Ok(())
     }
 

@@ -9,8 +9,9 @@
 //! newcomer. Generations wrap after `2^GEN_BITS` registrations; a stale event
 //! would have to survive that many registrations of other sources to alias.
 //!
-//! The two largest slot numbers are never handed out: they name the reactor's
-//! own sources, the unpark [`mio::Waker`] and the signal self-pipe.
+//! The three largest slot numbers are never handed out: they name the
+//! reactor's own sources, the unpark [`mio::Waker`], the signal self-pipe and
+//! (on Linux) the timer fd.
 
 use mio::Token;
 
@@ -27,9 +28,11 @@ const GEN_MASK: usize = usize::MAX >> SLOT_BITS;
 pub(crate) const WAKER: Token = Token(usize::MAX);
 /// Token of the signal self-pipe's read end.
 pub(crate) const SIGNAL: Token = Token(usize::MAX - 1);
+/// Token of the timer fd that ends a sleep at the next timer deadline.
+pub(crate) const TIMER: Token = Token(usize::MAX - 2);
 
-/// Slots at or above this are reserved for [`WAKER`] and [`SIGNAL`].
-pub(crate) const MAX_SLOTS: usize = SLOT_MASK - 1;
+/// Slots at or above this are reserved for [`WAKER`], [`SIGNAL`] and [`TIMER`].
+pub(crate) const MAX_SLOTS: usize = SLOT_MASK - 2;
 
 /// Build the token for `slot` (must be `< MAX_SLOTS`) at `generation`.
 pub(crate) fn encode(slot: usize, generation: usize) -> Token {
@@ -57,8 +60,10 @@ mod tests {
         assert_eq!(slot(t), 5);
         assert_ne!(encode(5, 10), t);
         let last = encode(MAX_SLOTS - 1, GEN_MASK);
-        assert_ne!(last, WAKER);
-        assert_ne!(last, SIGNAL);
+        for reserved in [WAKER, SIGNAL, TIMER] {
+            assert_ne!(last, reserved);
+            assert!(slot(reserved) >= MAX_SLOTS);
+        }
         assert_eq!(next_generation(GEN_MASK), 0);
     }
 }

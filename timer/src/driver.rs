@@ -21,11 +21,18 @@
 //!   calls the wake hook (the reactor's unpark) so the sleep is cut short.
 //!   Either the owner's read of the wheel sees the new entry, or the
 //!   inserter's later read of `sleeping_until` sees the sleep.
+//! - Dropping the `Driver` shuts its `Shared` down: under the wheel's lock it
+//!   sets `shut_down` and takes the wakers of all pending entries, which it
+//!   wakes after unlocking. A `Sleep` checks `shut_down` under the same lock
+//!   before it stores a waker, so either its waker is taken and woken, or it
+//!   sees the shutdown; then it gives its entry back and registers on the
+//!   timer current where it is polled (a deadline is only an instant). The
+//!   wheel of a shut-down driver is never processed or inserted into again.
 
 use std::cell::RefCell;
 use std::fmt;
 use std::marker::PhantomData;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::task::Waker;
 use std::time::Duration;
@@ -49,6 +56,11 @@ pub(crate) fn with_current<R>(f: impl FnOnce(&Handle) -> R) -> Option<R> {
         .flatten()
 }
 
+/// Panics because a timer is needed and there is none on this thread.
+pub(crate) fn no_timer() -> ! {
+    panic!("{}", NO_TIMER)
+}
+
 /// State shared by a driver and all its handles.
 struct Shared {
     clock: Clock,
@@ -60,13 +72,22 @@ struct Shared {
     sleeping_until: AtomicU64,
     /// Called when an earlier deadline arrives during a sleep.
     wake_hook: OnceLock<WakeHook>,
+    /// Set (under the wheel's lock) when the driver is dropped; see the
+    /// ground rules.
+    shut_down: AtomicBool,
 }
 
-/// Wakes a sleeping driver owner; see [`Driver::set_wake_hook`].
+/// Wakes a sleeping driver owner; see
+/// [`__private::set_wake_hook`](crate::__private::set_wake_hook).
 pub type WakeHook = Arc<dyn Fn() + Send + Sync>;
 
 /// `Shared::sleeping_until` when the driver's owner is not sleeping.
 const NOT_SLEEPING: u64 = 0;
+
+/// Nanoseconds per wheel tick: 1/16 ms. See the crate docs for the choice.
+const TICK_NANOS: u32 = 62_500;
+/// Ticks per second: a whole number, as are ticks per millisecond (16).
+const TICKS_PER_SEC: u64 = 1_000_000_000 / TICK_NANOS as u64;
 
 /// The timer driver: owns the wheel's turning. The reactor holds one, asks
 /// it for [`next_deadline`](Driver::next_deadline) to bound its poll, and
@@ -116,6 +137,7 @@ impl Driver {
                     wheel: Mutex::new(Wheel::new()),
                     sleeping_until: AtomicU64::new(NOT_SLEEPING),
                     wake_hook: OnceLock::new(),
+                    shut_down: AtomicBool::new(false),
                 }),
             },
             wakers: Vec::new(),
@@ -128,12 +150,12 @@ impl Driver {
     }
 
     /// When [`process`](Driver::process) will next have work: the due time
-    /// of the earliest pending entry, rounded up to its 1 ms tick, or an
+    /// of the earliest pending entry, rounded up to its 62.5 µs tick, or an
     /// instant at or before it when that entry still sits in a coarse slot
     /// of the wheel (processing at that instant moves the entry closer and
     /// the next call is more precise). An instant in the past means "now".
     /// `None` if no entries are pending, not counting those so far away
-    /// (over ~146 million years, e.g. `sleep(Duration::MAX)`) that they never
+    /// (over ~9 million years, e.g. `sleep(Duration::MAX)`) that they never
     /// fire.
     pub fn next_deadline(&self) -> Option<Instant> {
         let tick = self.handle.lock().next_expiration_tick()?;
@@ -143,25 +165,9 @@ impl Driver {
     /// Like [`next_deadline`](Driver::next_deadline), for an owner about to
     /// sleep until that deadline: from now until [`Driver::end_sleep`], a
     /// timer inserted (from any thread) with an earlier deadline calls the
-    /// [wake hook](Driver::set_wake_hook).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use ember_timer::{Clock, Driver};
-    /// use std::sync::atomic::{AtomicUsize, Ordering};
-    /// use std::sync::Arc;
-    ///
-    /// let driver = Driver::new(Clock::paused());
-    /// let woken = Arc::new(AtomicUsize::new(0));
-    /// let counter = Arc::clone(&woken);
-    /// driver.set_wake_hook(Arc::new(move || {
-    ///     counter.fetch_add(1, Ordering::SeqCst);
-    /// }));
-    /// assert_eq!(driver.begin_sleep(), None); // would sleep with no deadline
-    /// driver.end_sleep();
-    /// ```
-    pub fn begin_sleep(&self) -> Option<Instant> {
+    /// [wake hook](Driver::set_wake_hook). Reached through
+    /// [`__private::begin_sleep`](crate::__private::begin_sleep).
+    pub(crate) fn begin_sleep(&self) -> Option<Instant> {
         let shared = &self.handle.shared;
         shared.sleeping_until.store(u64::MAX, Ordering::SeqCst);
         let tick = self.handle.lock().next_expiration_tick();
@@ -174,7 +180,7 @@ impl Driver {
     }
 
     /// Ends the sleep [`begin_sleep`](Driver::begin_sleep) announced.
-    pub fn end_sleep(&self) {
+    pub(crate) fn end_sleep(&self) {
         self.handle
             .shared
             .sleeping_until
@@ -184,7 +190,7 @@ impl Driver {
     /// Sets what wakes the driver's owner when an earlier deadline arrives
     /// during a sleep (the reactor installs its unpark). Only the first call
     /// takes effect; returns whether it did.
-    pub fn set_wake_hook(&self, hook: WakeHook) -> bool {
+    pub(crate) fn set_wake_hook(&self, hook: WakeHook) -> bool {
         self.handle.shared.wake_hook.set(hook).is_ok()
     }
 
@@ -197,6 +203,20 @@ impl Driver {
             waker.wake();
         }
         fired
+    }
+}
+
+/// Shuts the timer down: pending timers are woken, and each registers on the
+/// timer current where it is next polled (see the module's ground rules).
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let mut wheel = self.handle.lock();
+        self.handle.shared.shut_down.store(true, Ordering::Release);
+        wheel.take_pending_wakers(&mut self.wakers);
+        drop(wheel);
+        for waker in self.wakers.drain(..) {
+            waker.wake();
+        }
     }
 }
 
@@ -277,6 +297,12 @@ impl Handle {
         }
     }
 
+    /// Whether this timer's driver was dropped. Exact under the wheel's lock
+    /// (the flag is set under it), a hint without.
+    pub(crate) fn is_shut_down(&self) -> bool {
+        self.shared.shut_down.load(Ordering::Acquire)
+    }
+
     /// Whether two handles share one driver.
     #[cfg(test)]
     pub(crate) fn same_driver(&self, other: &Handle) -> bool {
@@ -309,7 +335,7 @@ impl Handle {
             .into_std()
             .checked_duration_since(self.shared.start)
         {
-            Some(since) => ceil_millis(since),
+            Some(since) => ceil_ticks(since),
             None => 0,
         }
     }
@@ -320,23 +346,28 @@ impl Shared {
     /// below `MAX_TICK`, so saturated deadlines never come due.
     fn now_tick(&self, now: Instant) -> u64 {
         let since = now.into_std().saturating_duration_since(self.start);
-        let millis = since
+        let ticks = since
             .as_secs()
-            .saturating_mul(1000)
-            .saturating_add(u64::from(since.subsec_millis()));
-        millis.min(MAX_TICK - 1)
+            .saturating_mul(TICKS_PER_SEC)
+            .saturating_add(u64::from(since.subsec_nanos() / TICK_NANOS));
+        ticks.min(MAX_TICK - 1)
     }
 
+    /// The instant tick `tick` starts at: exact, to the nanosecond.
     fn tick_to_instant(&self, tick: u64) -> Instant {
-        Instant::from_std(saturating_add_std(self.start, Duration::from_millis(tick)))
+        // `tick % TICKS_PER_SEC < 16_000`, so the nanoseconds fit in a u32
+        // and stay below one second.
+        let nanos = (tick % TICKS_PER_SEC) as u32 * TICK_NANOS;
+        let since = Duration::new(tick / TICKS_PER_SEC, nanos);
+        Instant::from_std(saturating_add_std(self.start, since))
     }
 }
 
-/// Whole milliseconds in `d`, rounded up and capped at `MAX_TICK`.
-fn ceil_millis(d: Duration) -> u64 {
-    let sub = d.subsec_nanos().div_ceil(1_000_000);
+/// Whole ticks in `d`, rounded up and capped at `MAX_TICK`.
+fn ceil_ticks(d: Duration) -> u64 {
+    let sub = d.subsec_nanos().div_ceil(TICK_NANOS);
     d.as_secs()
-        .saturating_mul(1000)
+        .saturating_mul(TICKS_PER_SEC)
         .saturating_add(u64::from(sub))
         .min(MAX_TICK)
 }
@@ -384,15 +415,44 @@ mod tests {
         let driver = Driver::new(Clock::paused());
         let handle = driver.handle();
         let start = handle.clock().now();
+        let at = |nanos: u64| start + Duration::from_nanos(nanos);
         assert_eq!(handle.deadline_tick(start), 0);
         assert_eq!(handle.deadline_tick(start - Duration::from_secs(1)), 0);
-        assert_eq!(handle.deadline_tick(start + Duration::from_micros(1)), 1);
-        assert_eq!(handle.deadline_tick(start + Duration::from_millis(5)), 5);
+        assert_eq!(handle.deadline_tick(at(1)), 1);
+        assert_eq!(handle.deadline_tick(at(62_500)), 1);
+        assert_eq!(handle.deadline_tick(at(62_501)), 2);
+        assert_eq!(handle.deadline_tick(at(5_000_000)), 80, "5 ms: exact");
+        assert_eq!(handle.deadline_tick(at(3_000_000_001)), 48_001);
         assert_eq!(handle.deadline_tick(start + Duration::MAX), MAX_TICK);
         let shared = &handle.shared;
-        assert_eq!(shared.now_tick(start + Duration::from_micros(1999)), 1);
+        assert_eq!(shared.now_tick(at(62_499)), 0);
+        assert_eq!(shared.now_tick(at(1_999_999)), 31);
+        assert_eq!(shared.now_tick(at(2_000_000)), 32);
+        assert_eq!(shared.now_tick(at(3_000_062_499)), 48_000);
         assert_eq!(shared.now_tick(start + Duration::MAX), MAX_TICK - 1);
         assert_eq!(shared.now_tick(start - Duration::from_secs(1)), 0);
+    }
+
+    #[test]
+    fn tick_instants_are_exact_and_round_trip() {
+        let driver = Driver::new(Clock::paused());
+        let handle = driver.handle();
+        let shared = &handle.shared;
+        let start = handle.clock().now();
+        for tick in [0, 1, 15, 16, 15_999, 16_000, 16_001, 1 << 40] {
+            let instant = shared.tick_to_instant(tick);
+            assert_eq!(
+                instant - start,
+                Duration::from_nanos(tick * 62_500),
+                "tick {tick}"
+            );
+            assert_eq!(handle.deadline_tick(instant), tick);
+            assert_eq!(shared.now_tick(instant), tick);
+            assert_eq!(
+                shared.now_tick(instant - Duration::from_nanos(1)),
+                tick.saturating_sub(1)
+            );
+        }
     }
 
     #[test]

@@ -13,23 +13,44 @@
 //! [`Handle::enter`] makes a handle the thread's current timer, which
 //! [`sleep`], [`timeout`], [`interval`] and [`Instant::now`] use.
 //!
-//! The wheel has 6 levels of 64 slots over 1 ms ticks counted from the
-//! driver's start: level 0 slots are 1 ms wide, level 5 slots 2^30 ms, and
-//! the whole wheel spans 2^36 ms (about 2.2 years). Entries live in a slab,
-//! linked into per-slot lists, so inserting, cancelling and moving a timer
-//! are O(1); a bitmap per level finds the next busy slot in O(1). As time
-//! passes, entries of a due coarse slot move down to finer levels until they
-//! fire. Deadlines further away than the wheel's span wait in the top level
-//! and are re-placed when their slot comes round; deadlines in the past fire
-//! on the next `process`. Deadlines are rounded up to a tick and the clock
-//! rounded down, so no timer ever fires early, and all arithmetic
-//! saturates: `sleep(Duration::MAX)` never completes and never panics.
+//! The wheel has 7 levels of 64 slots over ticks of 1/16 ms (62.5 µs)
+//! counted from the driver's start: level 0 slots are one tick wide, level 6
+//! slots 2^36 ticks (49.7 days), and the whole wheel spans 2^42 ticks (about
+//! 8.7 years). Entries live in a slab, linked into per-slot lists, so
+//! inserting, cancelling and moving a timer are O(1); a bitmap per level
+//! finds the next busy slot in O(1). As time passes, entries of a due coarse
+//! slot move down to finer levels until they fire. Deadlines further away
+//! than the wheel's span wait in the top level and are re-placed once per
+//! turn of it; deadlines in the past fire on the next `process`. Deadlines
+//! are rounded up to a tick and the clock rounded down, so no timer ever
+//! fires early, and all arithmetic saturates: `sleep(Duration::MAX)` never
+//! completes and never panics.
 //!
-//! Timers are lazy. A [`Sleep`] reads the clock when created and takes a
-//! wheel entry only on the first poll that has to wait. A [`Timeout`] reads
-//! the clock only on the first poll that finds its future pending, so a
-//! timeout around a future that is ready at once costs a struct move: no
-//! clock read, no context lookup, no lock, no allocation.
+//! Why 1/16 ms: rounding a deadline up to its tick then adds at most 62.5 µs
+//! to when it fires, below what waking a thread costs on a busy machine, so
+//! the reactor's sleep (which ends exactly at a tick) sets the precision. A
+//! finer tick would buy little and cost more moves between levels for the
+//! 1-50 ms timeouts services use (which sit in levels 0-2 and move at most
+//! twice). And a millisecond is a whole number of ticks: conversions are
+//! integer arithmetic with no `u128`, and a deadline a whole number of
+//! milliseconds after the driver's start, as in every paused-clock test,
+//! falls exactly on a tick, so it fires at exactly its instant. (A power of
+//! two such as 2^16 ns would make conversion a shift, but then no
+//! millisecond is a whole number of ticks.)
+//!
+//! Timers are lazy. A [`Sleep`] takes a wheel entry only on the first poll
+//! that has to wait: a deadline that has passed by then (such as
+//! `sleep(Duration::ZERO)` or `sleep_until` an earlier instant) completes at
+//! once, without an entry or a wait for the driver's next turn. Each timer
+//! reads the clock once: a `Sleep` from [`sleep`] when created, one from
+//! [`sleep_until`] on its first poll, and a [`Timeout`] only on the first
+//! poll that finds its future pending, so a timeout around a future that is
+//! ready at once costs a struct move: no clock read, no context lookup, no
+//! lock, no allocation.
+//!
+//! A deadline is only an instant, so timers may outlive their timer: when a
+//! [`Driver`] is dropped it wakes its pending timers, and each then waits on
+//! the timer current where it is next polled.
 //!
 //! # Testing with a paused clock
 //!
@@ -70,8 +91,52 @@ mod timeout;
 mod wheel;
 
 pub use clock::Clock;
-pub use driver::{Driver, EnterGuard, Handle, WakeHook};
+pub use driver::{Driver, EnterGuard, Handle};
 pub use instant::Instant;
 pub use interval::{interval, interval_at, Interval, MissedTickBehavior};
 pub use sleep::{sleep, sleep_until, Sleep};
 pub use timeout::{timeout, timeout_at, Elapsed, Timeout};
+
+/// Used by ember's own crates (the reactor drives the timer through it); not
+/// covered by semver: anything here may change or go in any release.
+#[doc(hidden)]
+pub mod __private {
+    use crate::{Driver, Instant};
+
+    pub use crate::driver::WakeHook;
+
+    /// [`Driver::next_deadline`] for an owner about to sleep until it: until
+    /// [`end_sleep`], a timer inserted (from any thread) with an earlier
+    /// deadline calls the [wake hook](set_wake_hook).
+    ///
+    /// ```
+    /// use ember_timer::{Clock, Driver};
+    /// use ember_timer::__private::{begin_sleep, end_sleep, set_wake_hook};
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::Arc;
+    ///
+    /// let driver = Driver::new(Clock::paused());
+    /// let woken = Arc::new(AtomicUsize::new(0));
+    /// let counter = Arc::clone(&woken);
+    /// set_wake_hook(&driver, Arc::new(move || {
+    ///     counter.fetch_add(1, Ordering::SeqCst);
+    /// }));
+    /// assert_eq!(begin_sleep(&driver), None); // would sleep with no deadline
+    /// end_sleep(&driver);
+    /// ```
+    pub fn begin_sleep(driver: &Driver) -> Option<Instant> {
+        driver.begin_sleep()
+    }
+
+    /// Ends the sleep [`begin_sleep`] announced.
+    pub fn end_sleep(driver: &Driver) {
+        driver.end_sleep();
+    }
+
+    /// Sets what wakes the driver's owner when an earlier deadline arrives
+    /// during a sleep (the reactor installs its unpark). Only the first call
+    /// takes effect; returns whether it did.
+    pub fn set_wake_hook(driver: &Driver, hook: WakeHook) -> bool {
+        driver.set_wake_hook(hook)
+    }
+}

@@ -7,14 +7,15 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use crate::driver::Handle;
+use crate::driver::{self, Handle};
 use crate::instant::Instant;
 
 /// Waits until `duration` has elapsed on the current timer's clock.
 ///
 /// The deadline is `Instant::now() + duration`, saturating: `Duration::MAX`
 /// means never, and nothing panics. The future registers with the current
-/// thread's timer ([`Handle::current`]) the first time it has to wait.
+/// thread's timer ([`Handle::current`]) the first time it has to wait; a
+/// zero duration completes on the first poll, with no timer involved.
 ///
 /// # Panics
 ///
@@ -44,15 +45,17 @@ use crate::instant::Instant;
 /// assert_eq!(nap.as_mut().poll(&mut cx), Poll::Ready(()));
 /// ```
 pub fn sleep(duration: Duration) -> Sleep {
-    sleep_until(Instant::now() + duration)
+    let mut sleep = sleep_until(Instant::now() + duration);
+    // The clock was just read: a positive duration puts the deadline ahead.
+    sleep.known_ahead = !duration.is_zero();
+    sleep
 }
 
 /// Waits until `deadline` on the current timer's clock.
 ///
-/// A deadline the driver has already processed past completes on the first
-/// poll; one that passed since the driver's last
-/// [`process`](crate::Driver::process) completes on the next (as in tokio,
-/// this saves reading the clock when polling).
+/// A deadline that has passed on the current timer's clock completes on the
+/// first poll, without taking a wheel entry or waiting for the driver's next
+/// [`process`](crate::Driver::process).
 ///
 /// # Panics
 ///
@@ -81,16 +84,38 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
         deadline,
         entry: None,
         elapsed: false,
+        known_ahead: false,
     }
 }
 
 /// A future that completes at its [`deadline`](Sleep::deadline); created by
 /// [`sleep`] and [`sleep_until`].
 ///
-/// Its wheel entry is inserted on the first poll that returns `Pending` and
-/// removed when the `Sleep` is dropped, both O(1). Polling from a new task
-/// replaces the stored waker (compared with `will_wake` first, so re-polling
-/// from the same task does not clone it).
+/// The first poll completes at once if the deadline has passed; otherwise it
+/// inserts a wheel entry, which is removed when the `Sleep` is dropped, both
+/// O(1). Later polls only look at that entry. To know whether the deadline
+/// has passed, the first poll reads the clock, except after [`sleep`] with a
+/// positive duration: that read the clock a moment ago and found the
+/// deadline ahead, so the first poll only compares it with the last tick the
+/// driver processed, saving a second clock read (as costly as the whole
+/// insertion on some virtual machines). Such a sleep first polled only after
+/// its duration has passed completes on the driver's next turn.
+/// Polling from a new task replaces the stored waker (compared with
+/// `will_wake` first, so re-polling from the same task does not clone it).
+///
+/// A `Sleep` may outlive the timer it registered with, for example a future
+/// first polled on one runtime and then awaited on another after the first
+/// was dropped: the deadline is only an instant, so dropping that timer's
+/// [`Driver`](crate::Driver) wakes the sleep, and its next poll waits on the
+/// timer current there (or completes, if the deadline has passed on that
+/// timer's clock). The same holds for [`Timeout`](crate::Timeout) and
+/// [`Interval`](crate::Interval), which are built on `Sleep`.
+///
+/// # Panics
+///
+/// Polling panics if the deadline has not passed and there is no current
+/// timer (see [`Handle::current`]), including when the timer the sleep
+/// registered with was dropped and none is current where it is polled.
 ///
 /// # Cancel safety
 ///
@@ -103,6 +128,11 @@ pub struct Sleep {
     entry: Option<Entry>,
     /// Set once the sleep is seen to have completed; cleared by `reset`.
     elapsed: bool,
+    /// The deadline was ahead of the clock when it was set (by `sleep` with
+    /// a positive duration): registering compares it with the wheel's last
+    /// processed tick instead of reading the clock again. Cleared by `reset`
+    /// and when the sleep moves to another timer.
+    known_ahead: bool,
 }
 
 /// A registered wheel entry: the slab key is owned by this `Sleep`.
@@ -144,10 +174,17 @@ impl Sleep {
         if self.elapsed {
             return true;
         }
-        match &self.entry {
-            Some(entry) => entry.handle.lock().is_fired(entry.key),
-            None => self.deadline <= Instant::now(),
+        if let Some(entry) = &self.entry {
+            if entry.handle.lock().is_fired(entry.key) {
+                return true;
+            }
+            if !entry.handle.is_shut_down() {
+                return false;
+            }
+            // Its driver is gone: the next poll re-registers on the current
+            // timer, and compares with that one's clock first.
         }
+        self.deadline <= Instant::now()
     }
 
     /// Changes the deadline, whether or not the sleep has completed: it then
@@ -177,10 +214,16 @@ impl Sleep {
         let this = self.get_mut();
         this.deadline = deadline;
         this.elapsed = false;
+        this.known_ahead = false;
         let Some(entry) = &this.entry else {
             // Not registered yet: the next poll compares with the clock.
             return;
         };
+        if entry.handle.is_shut_down() {
+            // Its driver is gone: the next poll registers on the current one.
+            this.release();
+            return;
+        }
         if deadline <= entry.handle.clock().now() {
             // Complete at once rather than on the driver's next turn (an
             // Interval bursting through missed ticks relies on this). Wake a
@@ -192,17 +235,25 @@ impl Sleep {
             }
         } else {
             let tick = entry.handle.deadline_tick(deadline);
-            entry.handle.lock().reset(entry.key, tick);
+            let mut wheel = entry.handle.lock();
+            if entry.handle.is_shut_down() {
+                // Shut down since the check above: nothing may be inserted.
+                drop(wheel);
+                this.release();
+                return;
+            }
+            wheel.reset(entry.key, tick);
+            drop(wheel);
             entry.handle.deadline_added(tick);
         }
     }
 
-    /// The clock this sleep runs on: its driver's once registered, else the
-    /// current one.
+    /// The clock this sleep runs on: its driver's while registered on a live
+    /// one, else the current one.
     pub(crate) fn now(&self) -> Instant {
         match &self.entry {
-            Some(entry) => entry.handle.clock().now(),
-            None => Instant::now(),
+            Some(entry) if !entry.handle.is_shut_down() => entry.handle.clock().now(),
+            _ => Instant::now(),
         }
     }
 
@@ -216,39 +267,102 @@ impl Sleep {
             self.elapsed = true;
             return Poll::Ready(());
         }
+        if entry.handle.is_shut_down() {
+            // The driver was dropped before the deadline (read under the lock,
+            // so its shutdown has taken or will never see this waker): the
+            // deadline is still an instant, so wait for it on the timer here.
+            drop(wheel);
+            self.release();
+            self.known_ahead = false;
+            return self.register(cx);
+        }
         let replaced = wheel.update_waker(entry.key, cx.waker());
         drop(wheel);
         drop(replaced);
         Poll::Pending
     }
 
-    /// First poll: complete if the deadline's tick has been processed
-    /// already, else insert an entry. Compared with the wheel rather than the
-    /// clock, to save a clock read: a deadline that passed since the driver's
-    /// last `process` is fired by the next one.
+    /// Gives the wheel entry back, if any: the sleep is unregistered again.
+    fn release(&mut self) {
+        if let Some(entry) = self.entry.take() {
+            let waker = entry.handle.lock().remove(entry.key);
+            drop(waker);
+        }
+    }
+
+    /// First poll (or first since its driver shut down): completes at once
+    /// if the deadline has passed on the current timer's clock, without an
+    /// entry; else inserts one on that timer.
     fn register(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        let handle = match Handle::try_current() {
-            Some(handle) => handle,
-            // No timer here: fine only if there is nothing to wait for.
-            None if self.deadline <= Instant::now() => {
-                self.elapsed = true;
-                return Poll::Ready(());
+        match Handle::try_current() {
+            Some(handle) if self.known_ahead => self.register_on(handle, None, cx),
+            Some(handle) => {
+                let now = handle.clock().now();
+                self.register_on(handle, Some(now), cx)
             }
-            None => Handle::current(),
-        };
-        let tick = handle.deadline_tick(self.deadline);
-        let key = handle.lock().insert_pending(tick, cx.waker());
-        match key {
-            Some(key) => {
-                handle.deadline_added(tick);
-                self.entry = Some(Entry { handle, key });
-                Poll::Pending
+            None => self.no_timer(Instant::now()),
+        }
+    }
+
+    /// A sleep of `duration` from now, polled once: the first poll of a
+    /// [`Timeout`](crate::Timeout) that found its future pending. Reads the
+    /// clock once, for both the deadline and the check that it is due.
+    pub(crate) fn start(duration: Duration, cx: &mut Context<'_>) -> (Sleep, Poll<()>) {
+        match Handle::try_current() {
+            Some(handle) => {
+                let now = handle.clock().now();
+                let mut sleep = sleep_until(now + duration);
+                let poll = sleep.register_on(handle, Some(now), cx);
+                (sleep, poll)
             }
             None => {
-                self.elapsed = true;
-                Poll::Ready(())
+                let mut sleep = sleep(duration);
+                let poll = Pin::new(&mut sleep).poll(cx);
+                (sleep, poll)
             }
         }
+    }
+
+    /// Registers on `handle`, whose clock reads `now` (`None`: not read, the
+    /// deadline is [known ahead](Sleep::known_ahead)).
+    fn register_on(
+        &mut self,
+        handle: Handle,
+        now: Option<Instant>,
+        cx: &mut Context<'_>,
+    ) -> Poll<()> {
+        if now.is_some_and(|now| self.deadline <= now) {
+            self.elapsed = true;
+            return Poll::Ready(());
+        }
+        let tick = handle.deadline_tick(self.deadline);
+        let mut wheel = handle.lock();
+        if handle.is_shut_down() {
+            // A handle entered on this thread outlived its driver.
+            drop(wheel);
+            return self.no_timer(now.unwrap_or_else(|| handle.clock().now()));
+        }
+        if tick <= wheel.elapsed() {
+            // Processed already (a deadline known ahead when set, first
+            // polled later): due without reading the clock.
+            drop(wheel);
+            self.elapsed = true;
+            return Poll::Ready(());
+        }
+        let key = wheel.insert(tick, cx.waker().clone());
+        drop(wheel);
+        handle.deadline_added(tick);
+        self.entry = Some(Entry { handle, key });
+        Poll::Pending
+    }
+
+    /// No timer to wait on: fine only if there is nothing to wait for.
+    fn no_timer(&mut self, now: Instant) -> Poll<()> {
+        if self.deadline <= now {
+            self.elapsed = true;
+            return Poll::Ready(());
+        }
+        driver::no_timer()
     }
 }
 
@@ -266,9 +380,6 @@ impl Future for Sleep {
 
 impl Drop for Sleep {
     fn drop(&mut self) {
-        if let Some(entry) = self.entry.take() {
-            let waker = entry.handle.lock().remove(entry.key);
-            drop(waker);
-        }
+        self.release();
     }
 }

@@ -10,14 +10,16 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use crate::instant::Instant;
-use crate::sleep::{sleep, sleep_until, Sleep};
+use crate::sleep::{sleep_until, Sleep};
 
 /// Requires `future` to complete within `duration`, else yields
 /// `Err(`[`Elapsed`]`)`.
 ///
 /// The inner future is polled first on every poll, so one that is ready
 /// completes with `Ok` even if the deadline has passed. The deadline
-/// saturates (`Duration::MAX` means never).
+/// saturates (`Duration::MAX` means never); with `Duration::ZERO` the inner
+/// future is polled once and, if pending, the result is `Err(Elapsed)` at
+/// once, with no timer entry.
 ///
 /// The clock starts at the first poll that finds the inner future pending
 /// (tokio starts it at the call to `timeout`). For `timeout(d, f).await` that
@@ -145,17 +147,16 @@ impl<F: Future> Future for Timeout<F> {
         if let Poll::Ready(output) = this.value.poll(cx) {
             return Poll::Ready(Ok(output));
         }
-        let delay = match this.delay {
-            Delay::Sleep(delay) => delay,
+        let expired = match this.delay {
+            Delay::Sleep(delay) => Pin::new(delay).poll(cx),
             Delay::After(duration) => {
-                *this.delay = Delay::Sleep(sleep(*duration));
-                match this.delay {
-                    Delay::Sleep(delay) => delay,
-                    Delay::After(_) => unreachable!("just set"),
-                }
+                // The clock starts now; a zero duration has elapsed already.
+                let (delay, expired) = Sleep::start(*duration, cx);
+                *this.delay = Delay::Sleep(delay);
+                expired
             }
         };
-        match Pin::new(delay).poll(cx) {
+        match expired {
             Poll::Ready(()) => Poll::Ready(Err(Elapsed(()))),
             Poll::Pending => Poll::Pending,
         }

@@ -1,6 +1,8 @@
 //! Sleep, Timeout and Interval on a paused clock, driven by hand with
 //! `Driver::process` and a waker that counts its wakes. Nothing sleeps.
 
+mod util;
+
 use std::future::{pending, ready, Future};
 use std::pin::{pin, Pin};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -12,59 +14,7 @@ use ember_timer::{
     interval, interval_at, sleep, sleep_until, timeout, timeout_at, Clock, Driver, Elapsed, Handle,
     Instant, Interval, MissedTickBehavior, Sleep, Timeout,
 };
-
-/// Counts how often it is woken.
-#[derive(Default)]
-struct CountWaker(AtomicUsize);
-
-impl Wake for CountWaker {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
-struct Counter {
-    count: Arc<CountWaker>,
-    waker: Waker,
-}
-
-impl Counter {
-    fn new() -> Counter {
-        let count = Arc::new(CountWaker::default());
-        let waker = Waker::from(count.clone());
-        Counter { count, waker }
-    }
-
-    fn wakes(&self) -> usize {
-        self.count.0.load(Ordering::SeqCst)
-    }
-
-    fn cx(&self) -> Context<'_> {
-        Context::from_waker(&self.waker)
-    }
-}
-
-fn paused() -> Driver {
-    Driver::new(Clock::paused())
-}
-
-fn advance(driver: &mut Driver, d: Duration) -> usize {
-    driver.handle().clock().advance(d);
-    driver.process()
-}
-
-fn poll<F: Future + ?Sized>(f: Pin<&mut F>, counter: &Counter) -> Poll<F::Output> {
-    f.poll(&mut counter.cx())
-}
-
-/// A waker that does nothing (`Waker::noop` needs Rust 1.85; MSRV is 1.80).
-fn noop() -> Waker {
-    Waker::from(Arc::new(CountWaker::default()))
-}
+use util::{advance, noop, paused, poll, Counter};
 
 const MS: Duration = Duration::from_millis(1);
 const SEC: Duration = Duration::from_secs(1);
@@ -88,20 +38,27 @@ fn sleep_fires_at_its_deadline_and_not_before() {
 }
 
 #[test]
-fn sub_millisecond_deadlines_round_up() {
+fn sub_millisecond_deadlines_fire_at_their_tick_and_never_early() {
     let mut driver = paused();
     let _g = driver.handle().enter();
     let w = Counter::new();
-    let mut s = pin!(sleep(Duration::from_micros(1500)));
-    assert!(poll(s.as_mut(), &w).is_pending());
+    let us = Duration::from_micros;
+    // 1.5 ms is 24 ticks of 62.5 µs exactly: it fires at 1.5 ms.
+    let mut exact = pin!(sleep(us(1500)));
+    // 1.53 ms rounds up to the 1.5625 ms tick, never down.
+    let mut between = pin!(sleep(us(1530)));
+    assert!(poll(exact.as_mut(), &w).is_pending());
+    assert!(poll(between.as_mut(), &w).is_pending());
     assert_eq!(advance(&mut driver, MS), 0);
-    assert_eq!(advance(&mut driver, Duration::from_micros(499)), 0);
-    assert!(poll(s.as_mut(), &w).is_pending());
-    // Due at 1.5 ms: rounded up to the 2 ms tick, never early.
-    assert_eq!(advance(&mut driver, Duration::from_micros(1)), 0);
-    assert_eq!(advance(&mut driver, Duration::from_micros(499)), 0);
-    assert_eq!(advance(&mut driver, Duration::from_micros(1)), 1);
-    assert!(poll(s.as_mut(), &w).is_ready());
+    assert_eq!(advance(&mut driver, us(499)), 0);
+    assert!(poll(exact.as_mut(), &w).is_pending());
+    assert_eq!(advance(&mut driver, us(1)), 1);
+    assert!(poll(exact.as_mut(), &w).is_ready());
+    assert_eq!(advance(&mut driver, us(30)), 0, "1.53 ms: not yet its tick");
+    assert!(poll(between.as_mut(), &w).is_pending());
+    assert_eq!(advance(&mut driver, us(32)), 0);
+    assert_eq!(advance(&mut driver, Duration::from_nanos(500)), 1);
+    assert!(poll(between.as_mut(), &w).is_ready());
 }
 
 #[test]
@@ -113,6 +70,66 @@ fn zero_and_past_deadlines_are_ready_on_first_poll() {
     let past = Instant::now() - Duration::from_secs(3600);
     assert!(poll(pin!(sleep_until(past)), &w).is_ready());
     assert_eq!(driver.next_deadline(), None, "no entry was inserted");
+}
+
+#[test]
+fn deadlines_due_since_the_last_process_are_ready_on_first_poll() {
+    // The clock moved on but the driver has not processed since: the first
+    // poll reads the clock, completes, and takes no entry.
+    let driver = paused();
+    let _g = driver.handle().enter();
+    let w = Counter::new();
+    let start = Instant::now();
+    driver.handle().clock().advance(5 * MS);
+    assert!(poll(pin!(sleep(Duration::ZERO)), &w).is_ready());
+    assert!(poll(pin!(sleep_until(start + 3 * MS)), &w).is_ready());
+    assert!(poll(pin!(sleep_until(start + 5 * MS)), &w).is_ready());
+    let mut later = pin!(sleep_until(start + 6 * MS));
+    assert!(poll(later.as_mut(), &w).is_pending());
+    assert!(driver
+        .next_deadline()
+        .is_some_and(|next| next <= start + 6 * MS));
+    assert_eq!(w.wakes(), 0);
+}
+
+#[test]
+fn zero_sleeps_and_timeouts_on_a_real_clock_complete_on_first_poll() {
+    // A real clock never sits on a tick boundary: a zero deadline is due at
+    // once but its tick lies ahead, so comparing with the wheel alone waits.
+    let driver = Driver::new(Clock::real());
+    let _g = driver.handle().enter();
+    let w = Counter::new();
+    for _ in 0..100 {
+        assert!(poll(pin!(sleep(Duration::ZERO)), &w).is_ready());
+        assert_eq!(
+            poll(pin!(timeout(Duration::ZERO, pending::<()>())), &w),
+            Poll::Ready(Err(elapsed()))
+        );
+    }
+    assert_eq!(driver.next_deadline(), None, "no entry was inserted");
+    assert_eq!(Arc::strong_count(&w.count), 2, "no waker was stored");
+}
+
+#[test]
+fn zero_timeout_polls_its_future_once() {
+    let driver = Driver::new(Clock::real());
+    let _g = driver.handle().enter();
+    let w = Counter::new();
+    let mut polls = 0;
+    let counted = std::future::poll_fn(|_| {
+        polls += 1;
+        Poll::<()>::Pending
+    });
+    assert_eq!(
+        poll(pin!(timeout(Duration::ZERO, counted)), &w),
+        Poll::Ready(Err(elapsed()))
+    );
+    assert_eq!(polls, 1);
+    assert_eq!(
+        poll(pin!(timeout(Duration::ZERO, ready(9))), &w),
+        Poll::Ready(Ok(9))
+    );
+    assert_eq!(driver.next_deadline(), None);
 }
 
 #[test]
@@ -150,6 +167,8 @@ fn reactor_style_loop_reaches_exact_deadlines() {
         5 * SEC,
         Duration::from_secs(3 * 3600),
         Duration::from_secs(3 * 365 * 86_400),
+        // Beyond the wheel's span: re-placed once per turn of the top level.
+        Duration::from_secs(20 * 365 * 86_400),
     ];
     let mut sleeps: Vec<Pin<Box<Sleep>>> = delays.iter().map(|d| Box::pin(sleep(*d))).collect();
     for s in &mut sleeps {
@@ -199,7 +218,7 @@ fn years_away_fires_after_years_and_not_before() {
     let mut driver = paused();
     let _g = driver.handle().enter();
     let w = Counter::new();
-    let years = Duration::from_secs(5 * 365 * 86_400); // beyond the wheel's ~2.2-year span
+    let years = Duration::from_secs(20 * 365 * 86_400); // beyond the wheel's ~8.7-year span
     let mut s = pin!(sleep(years));
     assert!(poll(s.as_mut(), &w).is_pending());
     assert_eq!(advance(&mut driver, years - MS), 0);

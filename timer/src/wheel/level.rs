@@ -117,19 +117,19 @@ mod tests {
 
     #[test]
     fn top_level_wraps_around() {
-        let mut level = Level::new(5);
-        let slot_range = 1u64 << 30;
+        let mut level = Level::new(super::super::LEVELS - 1);
+        let slot_range = 1u64 << 36;
         level.set_occupied(1);
         // now sits in slot 2: slot 1 is a full turn ahead.
         let now = 2 * slot_range + 5;
         let e = level.next_expiration(now).map(|e| e.deadline);
-        assert_eq!(e, Some((1 << 36) + slot_range));
+        assert_eq!(e, Some((1 << 42) + slot_range));
         // now's own slot comes after every other one.
         level.set_occupied(2);
         let e = level.next_expiration(now).map(|e| e.deadline);
-        assert_eq!(e, Some((1 << 36) + slot_range));
+        assert_eq!(e, Some((1 << 42) + slot_range));
         level.clear_occupied(1);
         let e = level.next_expiration(now).map(|e| e.deadline);
-        assert_eq!(e, Some((1 << 36) + 2 * slot_range));
+        assert_eq!(e, Some((1 << 42) + 2 * slot_range));
     }
 }

@@ -1,12 +1,13 @@
 //! The hierarchical timing wheel: entries (deadline tick + waker) in a slab,
-//! linked into per-slot intrusive lists of 6 levels x 64 slots at 1 tick
-//! (1 ms) resolution, so insert, cancel and reset are O(1) and `process`
-//! costs O(entries fired or moved + slots visited).
+//! linked into per-slot intrusive lists of 7 levels x 64 slots at 1 tick
+//! (62.5 µs, see [`driver`](crate::driver)) resolution, so insert, cancel and
+//! reset are O(1) and `process` costs O(entries fired or moved + slots
+//! visited).
 //!
 //! # Ground rules
 //!
-//! - The wheel knows only ticks (`u64` milliseconds since the driver's start
-//!   instant); the [`driver`](crate::driver) converts instants to ticks,
+//! - The wheel knows only ticks (`u64` counts of 1/16 ms since the driver's
+//!   start instant); the [`driver`](crate::driver) converts instants to ticks,
 //!   rounding deadlines up and the current time down, so nothing fires early.
 //! - A `Wheel` lives inside the shared handle's `Mutex`. Every method runs
 //!   under that lock, on whichever thread polls, resets or drops a `Sleep`
@@ -23,12 +24,21 @@
 //!   which `when` and `elapsed` differ (capped at the top level), slot
 //!   `(when >> 6L) % 64`. `process` visits slots in deadline order, fires the
 //!   entries whose tick has come and re-inserts the others one level down
-//!   (or, beyond the wheel's ~2.2-year range, back into the top level; a
+//!   (or, beyond the wheel's ~8.7-year range, back into the top level; a
 //!   single `process` spanning several turns of the top level re-places
 //!   those far entries once, not once per turn). Entries due at `MAX_TICK`
 //!   (saturated deadlines such as `Duration::MAX`) are in no list at all:
 //!   the driver's clock is capped below `MAX_TICK`, so they never fire and
 //!   never count as the next deadline.
+//! - No busy loop: the next expiration is always the start of an occupied
+//!   slot after `elapsed`, so every `process` that reaches it moves `elapsed`
+//!   forward and empties that slot (its entries fire, go to a finer level,
+//!   or, beyond the range, go back to the top level a whole turn ahead). A
+//!   pending entry is therefore visited once per ~8.7-year turn while beyond
+//!   the range, then at most once per level on its way down, each time at a
+//!   slot start closer to its tick: a lone far-future timer wakes the driver's
+//!   owner a handful of times in all, never more than once per 49.7-day
+//!   top-level slot before its last 49.7 days.
 
 mod level;
 
@@ -40,12 +50,14 @@ use level::{Expiration, Level, SLOTS, SLOT_BITS};
 
 /// "No entry" in the intrusive lists.
 const NIL: usize = usize::MAX;
-/// Number of levels; the wheel spans `64^LEVELS` ticks (2^36 ms, ~2.2 years).
-const LEVELS: usize = 6;
+/// Number of levels; the wheel spans `64^LEVELS` ticks (2^42 ticks of 62.5
+/// µs: ~8.7 years). Level `L`'s slots are `64^L` ticks wide: 62.5 µs, 4 ms,
+/// 256 ms, 16.4 s, 17.5 min, 18.6 h and 49.7 days.
+const LEVELS: usize = 7;
 /// Ticks past the wheel's range all go to the top level.
 const MAX_RANGE: u64 = 1 << (SLOT_BITS as usize * LEVELS);
 /// Ticks saturate here, far below `u64::MAX` so that slot arithmetic never
-/// overflows. `MAX_TICK` ms is ~146 million years: it means "never".
+/// overflows. `MAX_TICK` ticks is ~9 million years: it means "never".
 pub(crate) const MAX_TICK: u64 = 1 << 62;
 
 /// Where an entry is linked.
@@ -97,7 +109,6 @@ impl Wheel {
     }
 
     /// The last tick processed.
-    #[cfg(test)]
     pub(crate) fn elapsed(&self) -> u64 {
         self.elapsed
     }
@@ -113,12 +124,6 @@ impl Wheel {
         });
         self.link(key, when);
         key
-    }
-
-    /// Registers an entry due at tick `when`, cloning `waker`, unless that
-    /// tick has been processed already; returns its key, or `None` if due.
-    pub(crate) fn insert_pending(&mut self, when: u64, waker: &Waker) -> Option<usize> {
-        (when > self.elapsed).then(|| self.insert(when, waker.clone()))
     }
 
     /// Whether the entry has fired (and not been reset since).
@@ -148,6 +153,16 @@ impl Wheel {
     pub(crate) fn fire_now(&mut self, key: usize) -> Option<Waker> {
         self.unlink(key);
         self.entries[key].waker.take()
+    }
+
+    /// Takes the wakers of all pending entries (the driver is shutting
+    /// down), leaving the entries where they are, not fired. O(entries).
+    pub(crate) fn take_pending_wakers(&mut self, wakers: &mut Vec<Waker>) {
+        for (_, entry) in self.entries.iter_mut() {
+            if entry.place != Place::Fired {
+                wakers.extend(entry.waker.take());
+            }
+        }
     }
 
     /// Cancels an entry and frees its key. Returns its waker, to be dropped
