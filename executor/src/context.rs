@@ -100,6 +100,7 @@ impl Context {
 }
 
 /// Runs `body` with this thread's context, if it still exists.
+#[inline]
 fn with<R>(body: impl FnOnce(&Context) -> R) -> Option<R> {
     CONTEXT.try_with(body).ok()
 }
@@ -215,6 +216,18 @@ pub(crate) fn with_core<C: 'static, R>(id: u64, f: impl FnOnce(&C, &Context) -> 
         let running = running.as_ref().filter(|r| r.id == id)?;
         let core = running.core.as_deref()?.downcast_ref::<C>()?;
         Some(f(core, cx))
+    })
+    .flatten()
+}
+
+/// The core of scheduler `id` if this thread drives it and it is a `C`: the local path of a
+/// spawn, which then runs with no borrow of the context held.
+#[inline]
+pub(crate) fn core<C: 'static>(id: u64) -> Option<Rc<C>> {
+    with(|cx| {
+        let running = cx.running.borrow();
+        let running = running.as_ref().filter(|r| r.id == id)?;
+        running.core.clone()?.downcast::<C>().ok()
     })
     .flatten()
 }

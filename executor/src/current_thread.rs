@@ -447,14 +447,9 @@ impl Shared {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let mut f = Some(f);
-        let local = context::with_core(self.id, |core: &Core, _| f.take().map(|f| core.spawn(f)));
-        if let Some(Some(handle)) = local {
-            return handle;
+        if let Some(core) = context::core::<Core>(self.id) {
+            return core.spawn(f);
         }
-        let Some(f) = f else {
-            unreachable!("the future is taken only by the local path, which returned a handle")
-        };
         let (runnable, handle) = raw::spawn(f, Some(self.clone()), schedule);
         if let Ok(key) = self.owned.insert(0, runnable.waker()) {
             runnable.metadata().set_key(Key::Shared(key).encode());

@@ -77,18 +77,22 @@ impl Key {
 
 /// A live-task set any thread may use: mutex-protected shards. See the module docs.
 pub(crate) struct OwnedTasks<T = Waker> {
+    /// A power of two of them, so a key splits into shard and slot with a mask and a shift
+    /// (no division on the spawn path).
     shards: Box<[Mutex<Slab<T>>]>,
+    /// `log2(shards.len())`: a key is `slot << shift | shard`.
+    shift: u32,
     /// Set by the first `close_and_take`; read under a shard's lock.
     closed: AtomicBool,
 }
 
 impl<T> OwnedTasks<T> {
-    /// A set of `shards` shards (at least one).
+    /// A set of at least `shards` shards (at least one; rounded up to a power of two).
     pub(crate) fn new(shards: usize) -> OwnedTasks<T> {
+        let shards = shards.max(1).next_power_of_two();
         OwnedTasks {
-            shards: (0..shards.max(1))
-                .map(|_| Mutex::new(Slab::new()))
-                .collect(),
+            shards: (0..shards).map(|_| Mutex::new(Slab::new())).collect(),
+            shift: shards.trailing_zeros(),
             closed: AtomicBool::new(false),
         }
     }
@@ -99,26 +103,28 @@ impl<T> OwnedTasks<T> {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
+    fn mask(&self) -> usize {
+        self.shards.len() - 1
+    }
+
     /// Records `value` in shard `shard` (modulo the shard count) and returns its key, or hands
     /// `value` back once the set is closed.
     pub(crate) fn insert(&self, shard: usize, value: T) -> Result<usize, T> {
-        let n = self.shards.len();
-        let shard = shard % n;
+        let shard = shard & self.mask();
         let mut slab = self.lock(shard);
         if self.closed.load(Ordering::Acquire) {
             return Err(value);
         }
-        Ok(slab.insert(value) * n + shard)
+        Ok((slab.insert(value) << self.shift) | shard)
     }
 
     /// Removes entry `key` and hands its value back; `None` once the set is closed.
     pub(crate) fn remove(&self, key: usize) -> Option<T> {
-        let n = self.shards.len();
-        let mut slab = self.lock(key % n);
+        let mut slab = self.lock(key & self.mask());
         if self.closed.load(Ordering::Acquire) {
             return None;
         }
-        slab.try_remove(key / n)
+        slab.try_remove(key >> self.shift)
     }
 
     /// Closes the set (if open) and takes every value left in it.

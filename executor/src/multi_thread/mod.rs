@@ -375,16 +375,9 @@ impl Shared {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let mut f = Some(f);
-        let local = context::with_core(self.id, |core: &WorkerCore, cx| {
-            f.take().map(|f| core.spawn(f, cx.current_task()))
-        });
-        if let Some(Some(handle)) = local {
-            return handle;
+        if let Some(core) = context::core::<WorkerCore>(self.id) {
+            return core.spawn(f);
         }
-        let Some(f) = f else {
-            unreachable!("the future is taken only by the local path, which returned a handle")
-        };
         let (runnable, handle) = raw::spawn(f, Some(self.owner()), schedule);
         // Spread spawns from outside over the shards.
         let shard = runnable.metadata().id().as_raw().get() as usize;

@@ -73,15 +73,16 @@ impl WorkerCore {
         }
     }
 
-    /// Spawns a `Send` task onto this worker, while task `current` (if any) is being polled.
-    pub(super) fn spawn<F>(&self, f: F, current: Option<NonZeroU64>) -> JoinHandle<F::Output>
+    /// Spawns a `Send` task onto this worker: into the LIFO slot (a new task is never the one
+    /// being polled, which would be yielding).
+    pub(super) fn spawn<F>(&self, f: F) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
         let (runnable, handle) = raw::spawn(f, Some(self.shared.owner()), super::schedule);
         self.shared.record(self.index, &runnable);
-        self.schedule(runnable, current);
+        self.schedule(runnable, None);
         handle
     }
 
