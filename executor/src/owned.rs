@@ -7,9 +7,10 @@
 //! all, so that each gets queued, and cancels whatever gets queued, until nothing moves.
 //!
 //! Two sets, for two kinds of owner:
-//! - [`OwnedTasks`]: any thread may insert or remove. A few mutex-protected slabs (shards):
-//!   a multi-thread scheduler has one per worker, so workers rarely meet on a lock; the
-//!   current-thread scheduler uses one for spawns from other threads.
+//! - [`OwnedTasks`]: any thread may insert or remove. Mutex-protected slabs (shards): a
+//!   multi-thread scheduler has a few per worker and spreads tasks over them by id, so workers
+//!   rarely meet on a lock; the current-thread scheduler uses one for spawns from other
+//!   threads.
 //! - [`LocalOwned`]: one thread only, no lock: the current-thread scheduler's own spawns, and
 //!   the tasks pinned to a multi-thread worker (`spawn_local`). It is `!Sync`; the scheduler
 //!   reaches it through its thread-local core, and a task that finishes on another thread (only

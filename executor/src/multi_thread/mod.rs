@@ -9,9 +9,10 @@
 //!   tasks) goes to the shared injection queue ([`inject`]), then [`Idle`](idle::Idle) picks at
 //!   most one parked worker to unpark. Wakes of a pinned task from elsewhere go to that worker's inbox and
 //!   unpark that worker.
-//! - Every task is recorded at spawn: a `Send` task in the shared live-task set, one shard per
-//!   worker (the spawning worker's, or one picked by task id for spawns from outside), a pinned
-//!   task in its worker's own lock-free set. It releases itself when its future is gone (see
+//! - Every task is recorded at spawn: a `Send` task in the shared live-task set (a few
+//!   mutex-protected shards per worker, picked by task id, so that the worker that spawns and
+//!   the one that finishes, often different, rarely meet on a lock), a pinned task in its
+//!   worker's own lock-free set. It releases itself when its future is gone (see
 //!   [`Owner`]).
 //! - A wake on one of this scheduler's workers takes the local path through the executor
 //!   context (no lock): the LIFO slot, or behind the ring if the task woke itself (it is
@@ -54,6 +55,9 @@ use idle::Idle;
 use inject::Inject;
 use lifecycle::Lifecycle;
 use queue::Steal;
+
+/// Shards of the live-task set per worker (the total is rounded up to a power of two).
+const OWNED_SHARDS_PER_WORKER: usize = 4;
 
 pub(crate) use worker::WorkerCore;
 
@@ -131,7 +135,7 @@ pub(crate) struct Shared {
     remotes: Box<[Remote]>,
     inject: Inject<TaskRunnable>,
     idle: Idle,
-    /// `Send` tasks that have not finished, one shard per worker.
+    /// `Send` tasks that have not finished, sharded by task id.
     owned: OwnedTasks,
     /// The shutdown flag and the count of workers still running.
     lifecycle: Lifecycle,
@@ -178,7 +182,9 @@ impl MultiThread {
             remotes,
             inject: Inject::new(),
             idle: Idle::new(num_workers),
-            owned: OwnedTasks::new(num_workers),
+            // Several shards per worker: a task spawned on one worker is often finished on
+            // another, and spreading tasks by id keeps the two from queueing on one lock.
+            owned: OwnedTasks::new(num_workers * OWNED_SHARDS_PER_WORKER),
             lifecycle: Lifecycle::new(num_workers),
             blocking: OnceLock::new(),
         });
@@ -379,9 +385,7 @@ impl Shared {
             return core.spawn(f);
         }
         let (runnable, handle) = raw::spawn(f, Some(self.owner()), schedule);
-        // Spread spawns from outside over the shards.
-        let shard = runnable.metadata().id().as_raw().get() as usize;
-        self.record(shard, &runnable);
+        self.record(&runnable);
         self.inject(runnable);
         handle
     }
@@ -390,8 +394,9 @@ impl Shared {
         self.clone()
     }
 
-    /// Record a new `Send` task in shard `shard` of the live-task set.
-    fn record(&self, shard: usize, runnable: &TaskRunnable) {
+    /// Record a new `Send` task in the live-task set, in the shard its id picks.
+    fn record(&self, runnable: &TaskRunnable) {
+        let shard = runnable.metadata().id().as_raw().get() as usize;
         // Refused once the final drain closed the set; the task is then cancelled where it is
         // queued (the injection queue is closed too).
         if let Ok(key) = self.owned.insert(shard, runnable.waker()) {

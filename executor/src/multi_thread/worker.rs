@@ -81,7 +81,7 @@ impl WorkerCore {
         F::Output: Send + 'static,
     {
         let (runnable, handle) = raw::spawn(f, Some(self.shared.owner()), super::schedule);
-        self.shared.record(self.index, &runnable);
+        self.shared.record(&runnable);
         self.schedule(runnable, None);
         handle
     }
