@@ -223,10 +223,7 @@ impl CurrentThread {
     /// do not: they go to their `JoinHandle`).
     pub fn block_on<F: Future>(&self, f: F, park: &mut dyn Park) -> F::Output {
         let core = &self.core;
-        let running = Running {
-            id: core.shared.id,
-            core: Some(core.clone()),
-        };
+        let running = Running::new(core.shared.id, core.clone());
         context::run(running, core.shared.clone(), |cx| {
             let woken = Arc::new(AtomicBool::new(true));
             let waker = {
@@ -400,10 +397,7 @@ impl Core {
     /// Cancel every task, exactly once, on this thread; then close the injection queue.
     fn shutdown(self: &Rc<Self>) {
         // Wakes and spawns during shutdown (from destructors) take the local path into our queue.
-        let running = Running {
-            id: self.shared.id,
-            core: Some(self.clone()),
-        };
+        let running = Running::new(self.shared.id, self.clone());
         let _enter = context::enter_for_shutdown(running, self.shared.clone());
         owned::drain(
             || {

@@ -53,9 +53,10 @@
 //! ```
 //!
 //! Unsafe code is confined to `task/raw.rs` (two calls to `async_task::Builder::spawn_unchecked`,
-//! so that each task's future can borrow its own metadata) and to the multi-thread scheduler's
-//! ring (`multi_thread/queue.rs`: moving tasks in and out of its slots), each argued by a
-//! `SAFETY` comment. The ring, the injection queue, the idle-worker bookkeeping and the
+//! so that each task's future can borrow its own metadata), to the multi-thread scheduler's
+//! ring (`multi_thread/queue.rs`: moving tasks in and out of its slots) and to `context.rs`
+//! (casting the thread's erased scheduler core back to the type recorded with it, which keeps
+//! an indirect call off every local wake), each argued by a `SAFETY` comment. The ring, the injection queue, the idle-worker bookkeeping and the
 //! live-task sets are model-checked with [loom](https://docs.rs/loom)
 //! (`RUSTFLAGS="--cfg loom" cargo test --lib loom`).
 //!
@@ -139,18 +140,23 @@ where
     F::Output: 'static,
 {
     // The core is cloned out of the context so that spawning runs with no borrow held.
-    let core = context::with_running(|running| running.map(|r| r.core.clone())).flatten();
-    match core {
-        Some(Some(core)) => {
-            if let Some(core) = core.downcast_ref::<current_thread::Core>() {
-                return core.spawn_local(f);
-            }
-            match core.downcast_ref::<multi_thread::WorkerCore>() {
-                Some(core) => core.spawn_local(f),
-                None => unreachable!("a running core is a current-thread core or a worker's"),
-            }
+    let driving = context::with_running(|running| {
+        running.map(|r| {
+            (
+                r.has_core(),
+                r.core_rc::<current_thread::Core>(),
+                r.core_rc::<multi_thread::WorkerCore>(),
+            )
+        })
+    })
+    .flatten();
+    match driving {
+        Some((_, Some(core), _)) => core.spawn_local(f),
+        Some((_, _, Some(core))) => core.spawn_local(f),
+        Some((true, None, None)) => {
+            unreachable!("a running core is a current-thread core or a worker's")
         }
-        Some(None) => panic!(
+        Some((false, ..)) => panic!(
             "spawn_local cannot be called on the thread running MultiThread::block_on: its \
              tasks run on the worker threads; call it from inside a task, or use spawn"
         ),

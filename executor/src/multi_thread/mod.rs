@@ -258,10 +258,7 @@ impl MultiThread {
         unpark: Arc<dyn Unpark>,
     ) -> F::Output {
         // This thread runs no tasks (`core: None`), but it is busy: a nested `block_on` panics.
-        let running = Running {
-            id: self.shared.id,
-            core: None,
-        };
+        let running = Running::without_core(self.shared.id);
         context::run(running, self.shared.clone(), |_| {
             let woken = Arc::new(AtomicBool::new(true));
             let waker = {
@@ -480,10 +477,7 @@ impl Shared {
     /// from the last worker to leave (see `lifecycle`).
     fn drain(self: &Arc<Self>) {
         // Wakes from here take the injection path; destructors may use `Handle::current`.
-        let running = Running {
-            id: self.id,
-            core: None,
-        };
+        let running = Running::without_core(self.id);
         let _enter = context::enter_for_shutdown(running, self.clone());
         owned::drain(
             || self.owned.close_and_take(),

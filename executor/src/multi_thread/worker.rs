@@ -224,10 +224,7 @@ pub(super) fn run(
     });
     // Reports the exit even if `park` panics, after the context is restored.
     let _exit = ExitGuard(shared.clone());
-    let running = Running {
-        id: shared.id,
-        core: Some(core.clone()),
-    };
+    let running = Running::new(shared.id, core.clone());
     context::run(running, shared.clone(), |cx| {
         let _leave = LeaveGuard(&core);
         let mut runner = Runner {
