@@ -1,191 +1,351 @@
-//! The thread-local scheduler context.
+//! The executor's one thread-local: what this thread is doing for which runtime.
 //!
-//! While a thread runs a scheduler (inside [`CurrentThread::block_on`](crate::CurrentThread::block_on),
-//! as a multi-thread [`Worker`](crate::Worker), or inside [`MultiThread::block_on`](crate::MultiThread::block_on)),
-//! `CURRENT` says which. It answers cheaply: which [`Handle`](crate::Handle) is current, where
-//! [`spawn_local`](crate::spawn_local) puts tasks, whether a wake happening on this thread can
-//! take a lock-free local path, and where a pending task records itself for shutdown.
+//! [`Context`] answers, cheaply and from anywhere in the crate: which runtime
+//! [`Handle::current`](crate::Handle::current) finds (set by a scheduler running here or by
+//! [`Handle::enter`](crate::Handle::enter)); which scheduler this thread drives, for the
+//! lock-free local paths of a wake or a spawn and for [`spawn_local`](crate::spawn_local);
+//! which task is being polled ([`task::id`](crate::task::id)); this thread's id (cached: the
+//! `spawn_local` backstop checks it on every poll); and, on a blocking pool thread, which pool
+//! and worker it is.
 //!
-//! Ground rules: the `RefCell` is mutably borrowed only to enter or leave a context, never
-//! while user code (a task poll, a waker, a destructor) runs, so re-entrant wakes from
-//! inside a poll or a drop always find it readable.
+//! This module sits at the bottom of the crate and imports none of it: the schedulers depend
+//! on it, never the other way round. So it cannot name their types, and stores them erased:
+//! the runtime's shared half as `Arc<dyn Any + Send + Sync>` and the scheduler's thread-local
+//! half (a current-thread `Core`, a multi-thread `WorkerCore`) as `Rc<dyn Any>`, next to the
+//! scheduler's id and the core's type id, recorded when it was erased. A local fast path
+//! ([`with_core`]) compares ids (one integer) and the recorded type with the one it expects
+//! (a constant), then casts: the one unsafe block here, argued at [`Running::core`];
+//! [`Handle::try_current`](crate::Handle::try_current) downcasts the shared half to each
+//! flavor's (not a hot path). Ids are the schedulers' process-unique `u64`s,
+//! never addresses, so a freed scheduler can never be mistaken for a new one at its address.
+//!
+//! Ground rules:
+//! - `running` and `handle` are mutably borrowed only to enter or leave, never while task code
+//!   (a poll, a waker, a destructor) runs; a local path holds a shared borrow of `running`
+//!   only around queue and slab operations and `Unpark::unpark` calls, which run no task code.
+//!   So a wake, a spawn or a drop from inside a poll always finds the context readable.
+//! - Every access goes through `try_with`: during thread teardown, once the context is gone,
+//!   the thread simply has no runtime (no fast path, no current handle, no task id) instead of
+//!   panicking in a destructor.
+//! - Entering restores the previous state on drop (including during unwinding), so contexts
+//!   nest: a runtime entered inside a task, a scheduler dropped inside another's task.
 
-use std::cell::RefCell;
+#![allow(unsafe_code)]
+
+use std::any::{Any, TypeId};
+use std::cell::{Cell, RefCell};
+use std::num::NonZeroU64;
 use std::rc::Rc;
 use std::sync::Arc;
-use std::task::Waker;
+use std::thread::{self, ThreadId};
 
-use crate::current_thread::{self, Core};
-use crate::multi_thread::{self, WorkerCore};
-use crate::task::raw::{Registration, TaskRunnable};
-
-/// What this thread is doing for a scheduler.
-pub(crate) enum Current {
-    /// Driving a [`CurrentThread`](crate::CurrentThread) in `block_on` (or dropping it).
-    Thread(Rc<Core>),
-    /// Running a multi-thread worker loop.
-    Worker(Rc<WorkerCore>),
-    /// Inside [`MultiThread::block_on`](crate::MultiThread::block_on), or cancelling its tasks
-    /// at shutdown: the handle is available, tasks do not run here.
-    Remote(Arc<multi_thread::Shared>),
-}
-
-thread_local! {
-    static CURRENT: RefCell<Option<Current>> = const { RefCell::new(None) };
-}
+/// The message of every "not inside a runtime" panic in the executor.
+pub const NO_RUNTIME: &str = "there is no ember runtime on this thread: start one with \
+    ember::block_on, Runtime::block_on or #[ember::main], or enter one with Runtime::enter \
+    or Handle::enter";
 
 const NESTED_BLOCK_ON: &str = "Cannot block_on inside a running ember runtime: this thread is \
     already driving one (block_on was called from inside a task or another block_on); \
     use .await or spawn instead";
 
-/// Restores the previous context on drop, including during unwinding.
-pub(crate) struct EnterGuard {
-    previous: Option<Current>,
+const TEARDOWN: &str = "cannot run an ember scheduler on a thread that is being torn down \
+    (its thread-locals are gone)";
+
+/// A runtime's shared half, type-erased (see the module docs).
+pub(crate) type SharedAny = Arc<dyn Any + Send + Sync>;
+
+/// The per-thread state; see the module docs.
+pub(crate) struct Context {
+    /// The scheduler this thread drives, if any.
+    running: RefCell<Option<Running>>,
+    /// The runtime `Handle::current` finds.
+    handle: RefCell<Option<SharedAny>>,
+    /// The task being polled on this thread.
+    task: Cell<Option<NonZeroU64>>,
+    /// This thread's id, once asked for.
+    thread_id: Cell<Option<ThreadId>>,
+    /// On a blocking pool thread: the pool's id and this thread's worker id in it.
+    blocking_worker: Cell<Option<(u64, usize)>>,
 }
 
-impl std::fmt::Debug for EnterGuard {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("EnterGuard").finish_non_exhaustive()
+/// A scheduler this thread drives: a current-thread `block_on` (or its shutdown), a
+/// multi-thread worker loop, or a multi-thread `block_on` (which runs no tasks: no core).
+pub(crate) struct Running {
+    /// The scheduler's id.
+    id: u64,
+    /// Its thread-local half, erased, for the local paths.
+    core: Option<Rc<dyn Any>>,
+    /// The concrete type behind `core`, recorded when it was erased (see [`Running::core`]).
+    core_type: TypeId,
+}
+
+impl Running {
+    /// Scheduler `id`, whose thread-local half is `core`.
+    pub(crate) fn new<C: 'static>(id: u64, core: Rc<C>) -> Running {
+        Running {
+            id,
+            core: Some(core),
+            core_type: TypeId::of::<C>(),
+        }
+    }
+
+    /// Scheduler `id`, running no tasks on this thread (a multi-thread `block_on`, its drain).
+    pub(crate) fn without_core(id: u64) -> Running {
+        Running {
+            id,
+            core: None,
+            core_type: TypeId::of::<()>(),
+        }
+    }
+
+    /// The core, if it is a `C`.
+    ///
+    /// Not `downcast_ref`: that asks the `dyn Any` vtable for the type id (an indirect call
+    /// returning 16 bytes through memory) on every wake, which cost the local wake path about
+    /// a third of its time (`micro wakeups`: 31 -> 42 ns per yield). The type was recorded
+    /// when the core was erased, so a comparison with a constant does.
+    #[inline]
+    pub(crate) fn core<C: 'static>(&self) -> Option<&C> {
+        if self.core_type != TypeId::of::<C>() {
+            return None;
+        }
+        let core = self.core.as_ref()?;
+        // SAFETY: `core` and `core_type` are private to this module and set together, only by
+        // `Running::new::<C>` from an `Rc<C>` (or to `None` by `without_core`), so a `Some` core
+        // whose recorded type is `C` points to a `C`: the data pointer of an erased `Rc<C>` is
+        // the `C`. The reference borrows `self`, which keeps the `Rc` (and the `C`) alive.
+        Some(unsafe { &*Rc::as_ptr(core).cast::<C>() })
+    }
+
+    /// True unless this thread runs no tasks for the scheduler (a multi-thread `block_on`).
+    pub(crate) fn has_core(&self) -> bool {
+        self.core.is_some()
+    }
+
+    /// The core, if it is a `C`, as an `Rc` of its own.
+    pub(crate) fn core_rc<C: 'static>(&self) -> Option<Rc<C>> {
+        if self.core_type != TypeId::of::<C>() {
+            return None;
+        }
+        let core = Rc::into_raw(self.core.clone()?);
+        // SAFETY: the pointee is a `C`, as in `core` above. `Rc::from_raw` accepts the data
+        // pointer of an `Rc<dyn Trait>` whose value has `C`'s size and alignment (it is a
+        // `C`), which is exactly how `Rc::downcast` rebuilds an `Rc<C>`; the clone's strong
+        // count moves to the returned `Rc`.
+        Some(unsafe { Rc::from_raw(core.cast::<C>()) })
     }
 }
 
-impl Drop for EnterGuard {
+thread_local! {
+    static CONTEXT: Context = const {
+        Context {
+            running: RefCell::new(None),
+            handle: RefCell::new(None),
+            task: Cell::new(None),
+            thread_id: Cell::new(None),
+            blocking_worker: Cell::new(None),
+        }
+    };
+}
+
+impl Context {
+    /// The id of the task being polled on this thread.
+    pub(crate) fn current_task(&self) -> Option<NonZeroU64> {
+        self.task.get()
+    }
+
+    /// Mark task `id` as the one being polled; returns the previous one, which the caller
+    /// restores with [`Context::set_task`] once the poll is over.
+    pub(crate) fn set_task(&self, id: Option<NonZeroU64>) -> Option<NonZeroU64> {
+        self.task.replace(id)
+    }
+}
+
+/// Runs `body` with this thread's context, if it still exists.
+#[inline]
+fn with<R>(body: impl FnOnce(&Context) -> R) -> Option<R> {
+    CONTEXT.try_with(body).ok()
+}
+
+/// Puts back what an entry replaced, on drop (also during unwinding).
+#[must_use]
+pub(crate) struct RunGuard {
+    previous_running: Option<Running>,
+    previous_handle: Option<SharedAny>,
+    /// A scheduler entered from inside a task (a blocking closure's `block_on`, a scheduler
+    /// dropped in a task) runs with no current task of its own.
+    previous_task: Option<NonZeroU64>,
+}
+
+impl Drop for RunGuard {
     fn drop(&mut self) {
-        let previous = self.previous.take();
-        // During thread teardown the slot may already be gone; then there is nothing to restore.
-        // The replaced context is dropped after the borrow ends.
-        let _replaced = CURRENT.try_with(|c| std::mem::replace(&mut *c.borrow_mut(), previous));
+        let (running, handle) = (self.previous_running.take(), self.previous_handle.take());
+        let task = self.previous_task;
+        // The replaced values are dropped after the borrows end: dropping a core may run
+        // destructors that look at the context.
+        let _replaced = with(|cx| {
+            cx.task.set(task);
+            (cx.running.replace(running), cx.handle.replace(handle))
+        });
     }
 }
 
-/// Make `current` this thread's context for a `block_on` or a worker loop.
+impl std::fmt::Debug for RunGuard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunGuard").finish_non_exhaustive()
+    }
+}
+
+/// Runs `body` with this thread driving scheduler `running` (a `block_on` or a worker loop)
+/// and `handle` current; restores the previous state afterwards, also if `body` unwinds.
 ///
 /// # Panics
 ///
-/// If this thread is already inside a `block_on` or a worker loop.
-pub(crate) fn enter(current: Current) -> EnterGuard {
-    let nested = CURRENT.with(|c| {
-        let mut c = c.borrow_mut();
-        if c.is_some() {
-            return true;
+/// If this thread already drives a scheduler (a nested `block_on`), or if its thread-locals
+/// are gone (thread teardown).
+pub(crate) fn run<R>(running: Running, handle: SharedAny, body: impl FnOnce(&Context) -> R) -> R {
+    let result = CONTEXT.try_with(|cx| {
+        let mut slot = cx.running.borrow_mut();
+        if slot.is_some() {
+            return None;
         }
-        *c = Some(current);
-        false
+        *slot = Some(running);
+        drop(slot);
+        let _guard = RunGuard {
+            previous_running: None,
+            previous_handle: cx.handle.replace(Some(handle)),
+            previous_task: cx.task.replace(None),
+        };
+        Some(body(cx))
     });
-    if nested {
-        panic!("{NESTED_BLOCK_ON}");
-    }
-    EnterGuard { previous: None }
-}
-
-/// Make `current` this thread's context while a scheduler shuts down, whatever was current.
-pub(crate) fn enter_for_shutdown(current: Current) -> EnterGuard {
-    let previous = CURRENT
-        .try_with(|c| c.borrow_mut().replace(current))
-        .ok()
-        .flatten();
-    EnterGuard { previous }
-}
-
-/// Run `f` on the current context, if any.
-pub(crate) fn with_current<R>(f: impl FnOnce(&Current) -> R) -> Option<R> {
-    CURRENT
-        .try_with(|c| c.borrow().as_ref().map(f))
-        .ok()
-        .flatten()
-}
-
-/// True if this thread is currently driving the current-thread scheduler that owns `shared`.
-pub(crate) fn is_current(shared: &current_thread::Shared) -> bool {
-    with_current(|c| matches!(c, Current::Thread(core) if core.owns(shared))).unwrap_or(false)
-}
-
-/// The local path of a current-thread wake: push onto the current core's queue if `shared`
-/// is that core's. Gives the runnable back otherwise.
-pub(crate) fn try_schedule_local(
-    shared: &current_thread::Shared,
-    runnable: TaskRunnable,
-) -> Result<(), TaskRunnable> {
-    let mut runnable = Some(runnable);
-    let _ = CURRENT.try_with(|c| {
-        if let Some(Current::Thread(core)) = c.borrow().as_ref() {
-            if core.owns(shared) {
-                if let Some(r) = runnable.take() {
-                    core.push_local(r);
-                }
-            }
-        }
-    });
-    match runnable {
-        None => Ok(()),
-        Some(r) => Err(r),
+    match result {
+        Ok(Some(output)) => output,
+        Ok(None) => panic!("{NESTED_BLOCK_ON}"),
+        Err(_) => panic!("{TEARDOWN}"),
     }
 }
 
-/// The local path of a multi-thread wake or spawn: if this thread is one of `shared`'s
-/// workers, queue the runnable there (no lock). Gives the runnable back otherwise.
-pub(crate) fn try_schedule_worker(
-    shared: &multi_thread::Shared,
-    runnable: TaskRunnable,
-) -> Result<(), TaskRunnable> {
-    let mut runnable = Some(runnable);
-    let _ = CURRENT.try_with(|c| {
-        if let Some(Current::Worker(core)) = c.borrow().as_ref() {
-            if core.owns(shared) {
-                if let Some(r) = runnable.take() {
-                    core.schedule(r);
-                }
-            }
-        }
+/// Make scheduler `running` this thread's while it shuts down, whatever was there: wakes and
+/// spawns from the destructors it runs take its local paths. Never panics.
+pub(crate) fn enter_for_shutdown(running: Running, handle: SharedAny) -> RunGuard {
+    let previous = with(|cx| {
+        (
+            cx.running.replace(Some(running)),
+            cx.handle.replace(Some(handle)),
+            cx.task.replace(None),
+        )
     });
-    match runnable {
-        None => Ok(()),
-        Some(r) => Err(r),
+    let (previous_running, previous_handle, previous_task) = previous.unwrap_or((None, None, None));
+    RunGuard {
+        previous_running,
+        previous_handle,
+        previous_task,
     }
 }
 
-/// The local path of a wake of a `spawn_local` task pinned to worker `index` of `shared`.
-pub(crate) fn try_schedule_pinned(
-    shared: &multi_thread::Shared,
-    index: usize,
-    runnable: TaskRunnable,
-) -> Result<(), TaskRunnable> {
-    let mut runnable = Some(runnable);
-    let _ = CURRENT.try_with(|c| {
-        if let Some(Current::Worker(core)) = c.borrow().as_ref() {
-            if core.owns(shared) && core.index() == index {
-                if let Some(r) = runnable.take() {
-                    core.push_pinned(r);
-                }
-            }
-        }
-    });
-    match runnable {
-        None => Ok(()),
-        Some(r) => Err(r),
-    }
+/// Make `handle` current without driving anything (`Handle::enter`). Returns the previous
+/// one, for [`leave_handle`]. A no-op during thread teardown.
+pub(crate) fn enter_handle(handle: SharedAny) -> Option<SharedAny> {
+    with(|cx| cx.handle.replace(Some(handle))).flatten()
 }
 
-/// Record a pending task's waker in the current scheduler's set of live tasks. `local` tasks
-/// (from `spawn_local`) are recorded with the worker that owns them.
-pub(crate) fn register_active(waker: &Waker, local: bool) -> Option<Registration> {
-    with_current(|c| match c {
-        Current::Thread(core) => core.register_active(waker),
-        Current::Worker(core) => core.register_active(waker, local),
-        Current::Remote(_) => None,
+/// Undo an [`enter_handle`].
+pub(crate) fn leave_handle(previous: Option<SharedAny>) {
+    let _replaced = with(|cx| cx.handle.replace(previous));
+}
+
+/// The current runtime's shared half, if any.
+pub(crate) fn current_handle() -> Option<SharedAny> {
+    with(|cx| cx.handle.borrow().clone()).flatten()
+}
+
+/// True if this thread is in a runtime at all: driving a scheduler or having entered one.
+pub(crate) fn in_runtime() -> bool {
+    with(|cx| cx.running.borrow().is_some() || cx.handle.borrow().is_some()).unwrap_or(false)
+}
+
+/// True if this thread drives scheduler `id` right now.
+pub(crate) fn is_running(id: u64) -> bool {
+    with(|cx| cx.running.borrow().as_ref().is_some_and(|r| r.id == id)).unwrap_or(false)
+}
+
+/// The local fast path: if this thread drives scheduler `id` and its core is a `C`, run `f`
+/// on that core. `f` must not run task code (see the ground rules).
+#[inline]
+pub(crate) fn with_core<C: 'static, R>(id: u64, f: impl FnOnce(&C, &Context) -> R) -> Option<R> {
+    with(|cx| {
+        let running = cx.running.borrow();
+        let running = running.as_ref().filter(|r| r.id == id)?;
+        Some(f(running.core::<C>()?, cx))
     })
     .flatten()
 }
 
-/// Forget a registration made by [`register_active`].
-pub(crate) fn deregister_active(registration: Registration) {
-    // The waker is dropped after the borrow ends: dropping it may free a task, which must be
-    // able to touch the context itself.
-    let waker = with_current(|c| match c {
-        Current::Thread(core) => core.deregister_active(registration),
-        Current::Worker(core) => core.deregister_active(registration),
-        Current::Remote(shared) => shared.deregister_active(registration),
+/// The core of scheduler `id` if this thread drives it and it is a `C`: the local path of a
+/// spawn, which then runs with no borrow of the context held.
+#[inline]
+pub(crate) fn core<C: 'static>(id: u64) -> Option<Rc<C>> {
+    with(|cx| {
+        let running = cx.running.borrow();
+        running.as_ref().filter(|r| r.id == id)?.core_rc::<C>()
     })
-    .flatten();
-    drop(waker);
+    .flatten()
+}
+
+/// What this thread drives (`None`: nothing), for `spawn_local`. `f` must not run task code:
+/// it may take the core out with [`Running::core_rc`].
+pub(crate) fn with_running<R>(f: impl FnOnce(Option<&Running>) -> R) -> Option<R> {
+    with(|cx| f(cx.running.borrow().as_ref()))
+}
+
+/// Runs `f` with this thread's context (a task poll loop sets the current task through it).
+/// `None` during thread teardown.
+pub(crate) fn with_context<R>(f: impl FnOnce(&Context) -> R) -> Option<R> {
+    with(f)
+}
+
+/// The id of the task being polled on this thread, if any.
+pub(crate) fn current_task() -> Option<NonZeroU64> {
+    with(Context::current_task).flatten()
+}
+
+/// The calling thread's id, cached (`thread::current()` is not free).
+pub(crate) fn thread_id() -> ThreadId {
+    with(|cx| match cx.thread_id.get() {
+        Some(id) => id,
+        None => {
+            let id = thread::current().id();
+            cx.thread_id.set(Some(id));
+            id
+        }
+    })
+    .unwrap_or_else(|| thread::current().id())
+}
+
+/// Record that this thread is worker `worker` of blocking pool `pool` (or nothing).
+pub(crate) fn set_blocking_worker(worker: Option<(u64, usize)>) {
+    let _ = with(|cx| cx.blocking_worker.set(worker));
+}
+
+/// The blocking pool and worker id of this thread, if it is a pool thread.
+pub(crate) fn blocking_worker() -> Option<(u64, usize)> {
+    with(|cx| cx.blocking_worker.get()).flatten()
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_erased_core_comes_back_only_as_its_own_type() {
+        let running = Running::new(7, Rc::new(5u32));
+        assert_eq!(running.core::<u32>(), Some(&5));
+        assert!(running.core::<u64>().is_none());
+        let core = running.core_rc::<u32>().unwrap();
+        assert_eq!((*core, Rc::strong_count(&core)), (5, 2));
+        drop(running);
+        assert_eq!(Rc::strong_count(&core), 1);
+        let none = Running::without_core(8);
+        assert!(none.core::<()>().is_none() && !none.has_core());
+    }
 }

@@ -2,8 +2,9 @@
 //!
 //! This crate owns everything about *running* futures and nothing about *waiting* for the
 //! outside world. A task is one [async-task](https://docs.rs/async-task) allocation holding
-//! the future, its output slot and a little metadata (the abort request). Two schedulers run
-//! tasks:
+//! the future, its output slot and a little metadata: its process-unique [`task::Id`], the
+//! abort request, and its owner (the scheduler that spawned it and where that scheduler
+//! recorded it). Two schedulers run tasks:
 //!
 //! - [`CurrentThread`] runs them on the thread that calls [`CurrentThread::block_on`]. A wake
 //!   on that thread (the common case: a task waking another, or the reactor dispatching
@@ -25,8 +26,17 @@
 //!
 //! Tasks are isolated: a panic inside a task is caught and delivered through its
 //! [`JoinHandle`] as a [`JoinError`](task::JoinError); an abort drops the task's future at its
-//! next poll. Shutting a scheduler down cancels every task still alive exactly once,
-//! including pending tasks whose wakers are held elsewhere.
+//! next poll. Every scheduler records each task it spawns in a live-task set, at spawn, and
+//! the task removes itself when its future is gone; shutting a scheduler down wakes and
+//! cancels every task still alive exactly once, including pending tasks whose wakers are held
+//! elsewhere.
+//!
+//! Each thread has one executor context (a single thread-local): the runtime
+//! [`Handle::current`] finds, the scheduler the thread drives (for [`spawn_local`] and the
+//! lock-free local wake), the task being polled ([`task::id`]). A scheduler's `block_on` or
+//! worker loop enters it; [`Handle::enter`] enters a runtime without running it. Outside a
+//! runtime, every function that needs one panics with the same message ("there is no ember
+//! runtime on this thread: ...").
 //!
 //! ```
 //! let sum = ember_executor::block_on(async {
@@ -43,10 +53,17 @@
 //! ```
 //!
 //! Unsafe code is confined to `task/raw.rs` (two calls to `async_task::Builder::spawn_unchecked`,
-//! so that each task's future can borrow its own metadata) and to the multi-thread scheduler's
-//! ring (`multi_thread/queue.rs`: moving tasks in and out of its slots), each argued by a
-//! `SAFETY` comment. The ring, the injection queue and the idle-worker bookkeeping are
-//! model-checked with [loom](https://docs.rs/loom) (`RUSTFLAGS="--cfg loom" cargo test --lib loom`).
+//! so that each task's future can borrow its own metadata), to the multi-thread scheduler's
+//! ring (`multi_thread/queue.rs`: moving tasks in and out of its slots) and to `context.rs`
+//! (casting the thread's erased scheduler core back to the type recorded with it, which keeps
+//! an indirect call off every local wake), each argued by a `SAFETY` comment. The ring, the injection queue, the idle-worker bookkeeping and the
+//! live-task sets are model-checked with [loom](https://docs.rs/loom)
+//! (`RUSTFLAGS="--cfg loom" cargo test --lib loom`).
+//!
+//! Module layering (no cycles): `context` (the thread-local) and `owned` (the live-task sets
+//! and the shutdown drain) at the bottom, importing nothing of the crate but the loom shim;
+//! then `task` (allocation, handles, ids); `blocking`; the two schedulers, which never import
+//! each other nor `handle`; and `handle`, the one module that knows every flavor.
 
 #![deny(unsafe_code)]
 
@@ -56,6 +73,7 @@ mod current_thread;
 mod handle;
 mod loom;
 mod multi_thread;
+mod owned;
 mod park;
 pub mod task;
 
@@ -63,10 +81,18 @@ use std::future::Future;
 use std::sync::Arc;
 
 pub use current_thread::CurrentThread;
-pub use handle::Handle;
+pub use handle::{EnterGuard, Handle};
 pub use multi_thread::{MultiThread, Worker};
 pub use park::{Park, Unpark};
 pub use task::JoinHandle;
+
+/// Internals the workspace's other crates share. Not public API: no semver guarantee, may
+/// change in any release.
+#[doc(hidden)]
+pub mod __private {
+    /// The message of every "not inside a runtime" panic, for the facade's tests.
+    pub use crate::context::NO_RUNTIME;
+}
 
 /// Runs a future to completion on this thread, with a fresh [`CurrentThread`] scheduler and
 /// a thread-parking [`Park`] (no reactor). Tasks still pending when it returns are cancelled.
@@ -103,29 +129,42 @@ pub fn block_on<F: Future>(f: F) -> F::Output {
 ///
 /// # Panics
 ///
-/// Outside a `block_on` or a worker: "must be called from the context of an ember runtime: ...".
-/// On the thread running [`MultiThread::block_on`] (its tasks run on the workers, not there).
+/// Outside a runtime, with the executor's one "there is no ember runtime on this thread: ..."
+/// message. On a thread that only entered a runtime ([`Handle::enter`]) without running it,
+/// and on the thread running [`MultiThread::block_on`] (its tasks run on the workers, not
+/// there).
 #[track_caller]
 pub fn spawn_local<F>(f: F) -> JoinHandle<F::Output>
 where
     F: Future + 'static,
     F::Output: 'static,
 {
-    let mut f = Some(f);
-    let spawned = context::with_current(|current| match current {
-        context::Current::Thread(core) => Some(core.spawn_local(f.take().expect("called once"))),
-        context::Current::Worker(core) => Some(core.spawn_local(f.take().expect("called once"))),
-        context::Current::Remote(_) => None,
-    });
-    match spawned {
-        Some(Some(handle)) => handle,
-        Some(None) => panic!(
+    // The core is cloned out of the context so that spawning runs with no borrow held.
+    let driving = context::with_running(|running| {
+        running.map(|r| {
+            (
+                r.has_core(),
+                r.core_rc::<current_thread::Core>(),
+                r.core_rc::<multi_thread::WorkerCore>(),
+            )
+        })
+    })
+    .flatten();
+    match driving {
+        Some((_, Some(core), _)) => core.spawn_local(f),
+        Some((_, _, Some(core))) => core.spawn_local(f),
+        Some((true, None, None)) => {
+            unreachable!("a running core is a current-thread core or a worker's")
+        }
+        Some((false, ..)) => panic!(
             "spawn_local cannot be called on the thread running MultiThread::block_on: its \
              tasks run on the worker threads; call it from inside a task, or use spawn"
         ),
-        None => panic!(
-            "spawn_local must be called from the context of an ember runtime: start one with \
-             ember::block_on, Runtime::block_on or #[ember::main]"
+        None if context::in_runtime() => panic!(
+            "spawn_local needs the runtime's scheduler running on this thread, and this thread \
+             only entered the runtime (Handle::enter or Runtime::enter): call it from inside \
+             block_on or a task, or use spawn"
         ),
+        None => panic!("{}", context::NO_RUNTIME),
     }
 }

@@ -1,9 +1,10 @@
 //! The concurrency shim: std's primitives normally, loom's under `--cfg loom`.
 //!
-//! The concurrency-critical parts of the multi-thread scheduler (the local run queue, the
-//! injection queue and the idle-worker bookkeeping) take their atomics, mutexes and cells from
-//! here, so the same code is model-checked by loom and compiled against std otherwise. The
-//! std `UnsafeCell` is wrapped to offer loom's closure-based `with`/`with_mut` API.
+//! The concurrency-critical parts of the executor (the multi-thread scheduler's local run
+//! queue, injection queue and idle-worker bookkeeping, and the live-task sets of `owned`) take
+//! their atomics, mutexes and cells from here, so the same code is model-checked by loom and
+//! compiled against std otherwise. The std `UnsafeCell` is wrapped to offer loom's
+//! closure-based `with`/`with_mut` API.
 
 #[cfg(loom)]
 pub(crate) use loom::{cell, sync};
@@ -13,7 +14,9 @@ pub(crate) mod sync {
     pub(crate) use std::sync::{Arc, Mutex, MutexGuard};
 
     pub(crate) mod atomic {
-        pub(crate) use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
+        pub(crate) use std::sync::atomic::{
+            AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering,
+        };
     }
 }
 

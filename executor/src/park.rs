@@ -8,6 +8,13 @@
 use std::thread::{self, Thread};
 use std::time::Duration;
 
+/// Task polls between two non-blocking parks (`park(Some(ZERO))`), so the park hook checks
+/// for I/O and timers even while tasks stay runnable. Both schedulers use it; it is also the
+/// current-thread scheduler's batch size between two polls of its `block_on` future, and the
+/// multi-thread worker's number of ticks between two looks at the injection queue while its
+/// own queue has work. Prime, so it does not beat in step with power-of-two batch sizes.
+pub(crate) const EVENT_INTERVAL: u32 = 61;
+
 /// Blocks the scheduler thread until there may be work to do.
 ///
 /// Implementations must remember an [`Unpark::unpark`] that happened before `park` was called

@@ -10,7 +10,8 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::task::Waker;
 use std::time::Duration;
 
-use ember_executor::task::{yield_now, AbortHandle, JoinError, JoinHandle};
+use ember_executor::__private::NO_RUNTIME;
+use ember_executor::task::{self, yield_now, AbortHandle, JoinError, JoinHandle};
 use ember_executor::{block_on, spawn_local, CurrentThread, Handle, Park, Unpark};
 use util::{bounded, gate, oneshot, DropGuard};
 
@@ -549,20 +550,29 @@ fn panicking_block_on_restores_context() {
     });
 }
 
+/// The panic message of `f`, which must panic.
+#[track_caller]
+fn panic_message<R>(f: impl FnOnce() -> R) -> String {
+    let payload = match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(_) => panic!("expected a panic"),
+        Err(payload) => payload,
+    };
+    payload
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_default()
+}
+
 #[test]
 fn outside_a_runtime() {
     assert!(Handle::try_current().is_none());
-    let r = catch_unwind(Handle::current);
-    let message = r
-        .unwrap_err()
-        .downcast_ref::<String>()
-        .cloned()
-        .unwrap_or_default();
-    assert!(
-        message.contains("must be called from the context of an ember runtime"),
-        "{message}"
-    );
-    assert!(catch_unwind(|| spawn_local(async {})).is_err());
+    assert!(task::try_id().is_none());
+    // One message, word for word, wherever the executor needs a runtime and finds none.
+    assert_eq!(panic_message(Handle::current), NO_RUNTIME);
+    assert_eq!(panic_message(|| spawn_local(async {})), NO_RUNTIME);
+    assert_eq!(panic_message(task::id), NO_RUNTIME);
+    assert!(NO_RUNTIME.contains("Handle::enter"), "{NO_RUNTIME}");
 }
 
 #[test]
@@ -717,4 +727,234 @@ fn join_error_into_io_error() {
     });
     let r = catch_unwind(AssertUnwindSafe(|| cancelled.into_panic()));
     assert!(r.is_err());
+}
+
+fn park() -> CountingPark {
+    CountingPark {
+        zero: 0,
+        blocking: 0,
+    }
+}
+
+#[test]
+fn task_ids_are_unique_and_known_inside_the_task() {
+    bounded(|| {
+        let sched = scheduler();
+        let (ids, inside) = sched.block_on(
+            async {
+                // The block_on future is not a task.
+                assert!(task::try_id().is_none());
+                let message = panic_message(task::id);
+                assert!(
+                    message.starts_with("task::id called outside a task"),
+                    "{message}"
+                );
+                let handles: Vec<_> = (0..10)
+                    .map(|i| {
+                        if i % 2 == 0 {
+                            Handle::current().spawn(async { task::id() })
+                        } else {
+                            spawn_local(async { task::try_id().unwrap() })
+                        }
+                    })
+                    .collect();
+                let ids: Vec<_> = handles.iter().map(JoinHandle::id).collect();
+                let abort_ids: Vec<_> = handles.iter().map(|h| h.abort_handle().id()).collect();
+                assert_eq!(ids, abort_ids);
+                let mut inside = Vec::new();
+                for handle in handles {
+                    inside.push(handle.await.unwrap());
+                }
+                // Not a task any more once the tasks are done.
+                assert!(task::try_id().is_none());
+                (ids, inside)
+            },
+            &mut park(),
+        );
+        assert_eq!(ids, inside);
+        // In spawn order, each one new.
+        let raw: Vec<u64> = ids
+            .iter()
+            .map(|id| id.to_string().parse().unwrap())
+            .collect();
+        assert!(raw.windows(2).all(|w| w[0] < w[1]), "{raw:?}");
+        assert_eq!(format!("{:?}", ids[0]), format!("Id({})", ids[0]));
+        assert!(task::try_id().is_none());
+    });
+}
+
+#[test]
+fn tasks_are_recorded_at_spawn_and_forgotten_when_done() {
+    bounded(|| {
+        let sched = scheduler();
+        let live = |sched: &CurrentThread| {
+            let debug = format!("{sched:?}");
+            let field = debug.split("live_tasks: ").nth(1).expect(&debug).to_owned();
+            field
+                .split(|c: char| !c.is_ascii_digit())
+                .next()
+                .unwrap()
+                .parse::<usize>()
+                .unwrap()
+        };
+        // Recorded before they ever run: on this thread, and from another thread.
+        let local = sched.spawn(async {});
+        let (gate, key) = gate();
+        let pending = sched.spawn_local(gate);
+        let handle = sched.handle();
+        let remote = std::thread::spawn(move || handle.spawn(async { 1 }))
+            .join()
+            .unwrap();
+        assert_eq!(live(&sched), 3);
+        sched.block_on(
+            async {
+                local.await.unwrap();
+                assert_eq!(remote.await.unwrap(), 1);
+            },
+            &mut park(),
+        );
+        // Finished tasks removed themselves; the pending one is still there.
+        assert_eq!(live(&sched), 1);
+        key.open();
+        sched.block_on(pending, &mut park()).unwrap();
+        assert_eq!(live(&sched), 0);
+        // A task dropped unfinished by shutdown is gone too (and leaks nothing: the count of
+        // live tasks is what shutdown drains).
+        drop(sched.spawn(std::future::pending::<()>()));
+        assert_eq!(live(&sched), 1);
+        drop(sched);
+    });
+}
+
+#[test]
+fn entered_handle_spawns_but_does_not_run() {
+    bounded(|| {
+        let sched = scheduler();
+        let other = scheduler();
+        let (handle, other_handle) = (sched.handle(), other.handle());
+        let ran = Arc::new(AtomicUsize::new(0));
+        let task = {
+            let _outer = handle.enter();
+            assert!(Handle::try_current().is_some());
+            // Nesting: the inner guard makes the other runtime current, and restores ours.
+            {
+                let _inner = other_handle.enter();
+                let current = Handle::current();
+                drop(current.spawn(async {}));
+                let message = panic_message(|| spawn_local(async {}));
+                assert!(message.contains("only entered the runtime"), "{message}");
+            }
+            let r = ran.clone();
+            Handle::current().spawn(async move {
+                r.fetch_add(1, Ordering::SeqCst);
+            })
+        };
+        assert!(Handle::try_current().is_none());
+        // Entering spawns without running: nothing ran yet.
+        assert_eq!(ran.load(Ordering::SeqCst), 0);
+        // block_on inside an entered context is not a nested block_on.
+        let _guard = handle.enter();
+        sched.block_on(task, &mut park()).unwrap();
+        assert_eq!(ran.load(Ordering::SeqCst), 1);
+        assert!(Handle::try_current().is_some());
+        drop(_guard);
+        assert!(Handle::try_current().is_none());
+        // The task spawned through `other` never ran: it is cancelled with its scheduler.
+        drop(other);
+    });
+}
+
+#[test]
+fn spawn_blocking_through_the_handle() {
+    use ember_executor::blocking::{BlockingConfig, BlockingPool};
+    bounded(|| {
+        let sched = scheduler();
+        let message = panic_message(|| sched.handle().spawn_blocking(|| ()));
+        assert!(message.contains("no blocking pool"), "{message}");
+        let pool = BlockingPool::new(BlockingConfig::default());
+        sched.handle().set_blocking_pool(pool.handle()).unwrap();
+        assert!(sched.handle().set_blocking_pool(pool.handle()).is_err());
+        let (seen, expected) = sched.block_on(
+            async {
+                let task = Handle::current().spawn_blocking(|| {
+                    // The runtime is entered on the pool thread, and the closure is a task.
+                    let id = task::id();
+                    let spawned = Handle::current().spawn(async { 2 });
+                    (id, spawned)
+                });
+                let expected = task.id();
+                let (id, spawned) = task.await.unwrap();
+                assert_eq!(spawned.await.unwrap(), 2);
+                (id, expected)
+            },
+            &mut park(),
+        );
+        assert_eq!(seen, expected);
+    });
+}
+
+#[test]
+fn block_on_inside_a_task_has_no_current_task() {
+    use ember_executor::blocking::{BlockingConfig, BlockingPool};
+    bounded(|| {
+        let pool = BlockingPool::new(BlockingConfig::default());
+        let inner = block_on(pool.handle().spawn_blocking(|| {
+            assert!(task::try_id().is_some());
+            let inner = block_on(async { task::try_id() });
+            (inner, task::try_id().is_some())
+        }))
+        .unwrap();
+        assert_eq!(inner, (None, true));
+    });
+}
+
+/// Destroyed after the executor's context (registered before it), so its destructor runs
+/// when the context is gone: every executor entry point must cope, not panic (a panic in a
+/// thread-local destructor aborts the process).
+struct LateDrop(Option<(CurrentThread, Handle, Waker)>);
+
+impl Drop for LateDrop {
+    fn drop(&mut self) {
+        assert!(Handle::try_current().is_none());
+        assert!(task::try_id().is_none());
+        if let Some((sched, handle, waker)) = self.0.take() {
+            // The schedule function's local path asks the context, then takes the slow path.
+            waker.wake();
+            drop(handle.spawn(async {}));
+            // Shutdown enters the context for its drain, or does without.
+            drop(sched);
+        }
+    }
+}
+
+thread_local! {
+    static LATE: RefCell<LateDrop> = const { RefCell::new(LateDrop(None)) };
+}
+
+#[test]
+fn executor_survives_thread_teardown() {
+    bounded(|| {
+        std::thread::spawn(|| {
+            // First touch: LATE's destructor is registered before the executor context's, so
+            // it runs after it.
+            LATE.with(|_| {});
+            let sched = scheduler();
+            let (gate, key) = gate();
+            let pending = sched.spawn(gate);
+            sched.block_on(
+                async {
+                    while !key.has_waiter() {
+                        yield_now().await;
+                    }
+                },
+                &mut park(),
+            );
+            let waker = key.take_waker().unwrap();
+            let handle = sched.handle();
+            LATE.with(|late| late.borrow_mut().0 = Some((sched, handle, waker)));
+            drop(pending);
+        })
+        .join()
+        .unwrap();
+    });
 }

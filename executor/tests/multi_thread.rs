@@ -720,3 +720,134 @@ fn single_worker_runs_everything() {
         pool.shutdown();
     });
 }
+
+#[test]
+fn task_ids_on_workers() {
+    bounded(|| {
+        let pool = Pool::new(2);
+        let checked = pool.block_on(async {
+            let handles: Vec<_> = (0..100)
+                .map(|_| {
+                    Handle::current().spawn(async {
+                        // Spawned from a worker too, and a pinned one.
+                        let inner = Handle::current().spawn(async { ember_executor::task::id() });
+                        let pinned =
+                            ember_executor::spawn_local(async { ember_executor::task::id() });
+                        let (inner_id, pinned_id) = (inner.id(), pinned.id());
+                        assert_eq!(inner.await.unwrap(), inner_id);
+                        assert_eq!(pinned.await.unwrap(), pinned_id);
+                        ember_executor::task::id()
+                    })
+                })
+                .collect();
+            let mut checked = 0;
+            for handle in handles {
+                let id = handle.id();
+                assert_eq!(handle.await.unwrap(), id);
+                checked += 1;
+            }
+            checked
+        });
+        assert_eq!(checked, 100);
+        pool.shutdown();
+    });
+}
+
+/// The number of `Send` tasks in the scheduler's live-task set, from its `Debug` output.
+fn live_send_tasks(sched: &MultiThread) -> usize {
+    let debug = format!("{sched:?}");
+    let field = debug.split("live_send_tasks: ").nth(1).expect(&debug);
+    field
+        .split(|c: char| !c.is_ascii_digit())
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn finished_tasks_leave_the_live_task_set() {
+    bounded(|| {
+        let pool = Pool::new(2);
+        let (gate, key) = gate();
+        let pending = pool.sched.spawn(gate);
+        pool.block_on(async {
+            let outside: Vec<_> = (0..1000)
+                .map(|i| pool.sched.spawn(async move { i }))
+                .collect();
+            let inside = Handle::current()
+                .spawn(async {
+                    let tasks: Vec<_> = (0..1000)
+                        .map(|i| Handle::current().spawn(async move { i }))
+                        .collect();
+                    for t in tasks {
+                        t.await.unwrap();
+                    }
+                })
+                .await;
+            inside.unwrap();
+            for t in outside {
+                t.await.unwrap();
+            }
+        });
+        // Only the pending task is left, however its neighbours finished (on whichever worker).
+        assert_eq!(live_send_tasks(&pool.sched), 1);
+        key.open();
+        pool.block_on(pending).unwrap();
+        assert_eq!(live_send_tasks(&pool.sched), 0);
+        pool.shutdown();
+    });
+}
+
+#[test]
+fn a_yielding_task_goes_behind_the_others() {
+    bounded(|| {
+        let pool = Pool::new(1);
+        let log = Arc::new(Mutex::new(String::new()));
+        let l = log.clone();
+        pool.block_on(async move {
+            Handle::current()
+                .spawn(async move {
+                    let tasks: Vec<_> = ['A', 'B']
+                        .into_iter()
+                        .map(|name| {
+                            let log = l.clone();
+                            Handle::current().spawn(async move {
+                                for _ in 0..4 {
+                                    log.lock().unwrap().push(name);
+                                    yield_now().await;
+                                }
+                            })
+                        })
+                        .collect();
+                    for t in tasks {
+                        t.await.unwrap();
+                    }
+                })
+                .await
+                .unwrap()
+        });
+        // A task that wakes itself while polled (yield_now) is queued behind the other, not
+        // put in the LIFO slot, so the two alternate.
+        let log = log.lock().unwrap().clone();
+        assert!(log == "ABABABAB" || log == "BABABABA", "{log}");
+        pool.shutdown();
+    });
+}
+
+#[test]
+fn entered_multi_thread_handle() {
+    bounded(|| {
+        let pool = Pool::new(1);
+        let handle = pool.sched.handle();
+        let task = {
+            let _guard = handle.enter();
+            assert!(std::panic::catch_unwind(|| ember_executor::spawn_local(async {})).is_err());
+            Handle::current().spawn(async { thread::current().name().map(String::from) })
+        };
+        assert!(Handle::try_current().is_none());
+        let name = pool.block_on(task).unwrap();
+        assert!(name.unwrap().starts_with("worker-"));
+        pool.shutdown();
+    });
+}

@@ -8,7 +8,7 @@
 
 use crate::coop::Budgeted;
 use crate::task::JoinHandle;
-use ember_executor::blocking::BlockingHandle;
+use ember_executor::blocking::{BlockingHandle, BlockingPool};
 use std::cell::RefCell;
 use std::fmt;
 use std::future::Future;
@@ -39,28 +39,39 @@ thread_local! {
 /// ```
 #[derive(Clone)]
 pub struct Handle {
+    /// Carries the runtime's blocking pool too.
     scheduler: ember_executor::Handle,
     reactor: ember_reactor::Handle,
-    blocking: BlockingHandle,
 }
 
 impl Handle {
+    /// The handle of a runtime being built: gives the scheduler its
+    /// blocking pool, and sends the reactor's blocking work there.
     pub(super) fn new(
         scheduler: ember_executor::Handle,
         reactor: ember_reactor::Handle,
-        blocking: BlockingHandle,
+        blocking: &BlockingPool,
     ) -> Self {
-        Handle {
-            scheduler,
-            reactor,
-            blocking,
-        }
+        // A fresh scheduler has no pool yet, so this cannot be refused.
+        let _ = scheduler.set_blocking_pool(blocking.handle());
+        let handle = Handle::from_parts(scheduler, reactor);
+        handle.install_blocking_offload(blocking.handle());
+        handle
+    }
+
+    /// A runtime's handle from its scheduler's (which carries the blocking
+    /// pool) and its reactor's.
+    pub(crate) fn from_parts(
+        scheduler: ember_executor::Handle,
+        reactor: ember_reactor::Handle,
+    ) -> Self {
+        Handle { scheduler, reactor }
     }
 
     /// Sends the reactor's blocking work (name lookups) to the blocking
-    /// pool.
-    pub(super) fn install_blocking_offload(&self) {
-        let blocking = self.blocking.clone();
+    /// pool. The closure holds the pool's handle only: holding the
+    /// scheduler's would make a cycle through the reactor's unparker.
+    fn install_blocking_offload(&self, blocking: BlockingHandle) {
         ember_reactor::__private::set_blocking_offload(
             &self.reactor,
             Arc::new(move |work: Box<dyn FnOnce() + Send>| {
@@ -109,10 +120,7 @@ impl Handle {
     pub(crate) fn with_current<R>(f: impl FnOnce(&Handle) -> R) -> R {
         CURRENT.with(|current| match &*current.borrow() {
             Some(handle) => f(handle),
-            None => panic!(
-                "there is no ember runtime on this thread: start one with ember::block_on, \
-                 Runtime::block_on or #[ember::main], or enter one with Runtime::enter"
-            ),
+            None => panic!("{}", ember_executor::__private::NO_RUNTIME),
         })
     }
 
@@ -152,7 +160,7 @@ impl Handle {
         R: Send + 'static,
     {
         let handle = self.clone();
-        self.blocking.spawn_blocking(move || {
+        self.scheduler.spawn_blocking(move || {
             let _enter = handle.enter();
             f()
         })
@@ -178,6 +186,7 @@ impl Handle {
         EnterGuard {
             _timer: self.reactor.timer().enter(),
             _reactor: self.reactor.enter(),
+            _scheduler: self.scheduler.enter(),
             previous,
             _handle: PhantomData,
         }
@@ -195,6 +204,7 @@ impl fmt::Debug for Handle {
 /// Not `Send`: it must be dropped on the thread that entered.
 #[must_use = "the runtime is entered only while the guard lives"]
 pub struct EnterGuard<'a> {
+    _scheduler: ember_executor::EnterGuard<'a>,
     _reactor: ember_reactor::EnterGuard,
     _timer: ember_timer::EnterGuard,
     previous: Option<Handle>,

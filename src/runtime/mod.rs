@@ -22,7 +22,7 @@ pub use handle::{EnterGuard, Handle};
 use crate::coop::Budgeted;
 use ember_executor::blocking::{BlockingConfig, BlockingPool};
 use ember_executor::{CurrentThread, MultiThread, Unpark};
-use shared_park::{SharedDriver, ThreadPark, ThreadParker};
+use shared_park::{BlockOnPark, BlockOnParker, SharedDriver};
 use std::cell::RefCell;
 use std::fmt;
 use std::future::Future;
@@ -113,8 +113,7 @@ impl Runtime {
         let reactor = driver.handle().clone();
         let scheduler = CurrentThread::new(Arc::new(park::ReactorUnpark::new(reactor.clone())));
         let blocking = BlockingPool::new(blocking);
-        let handle = Handle::new(scheduler.handle(), reactor, blocking.handle());
-        handle.install_blocking_offload();
+        let handle = Handle::new(scheduler.handle(), reactor, &blocking);
         Ok(Runtime {
             blocking,
             flavor: Flavor::CurrentThread {
@@ -134,8 +133,7 @@ impl Runtime {
         let on_start = blocking.on_thread_start.clone();
         let on_stop = blocking.on_thread_stop.clone();
         let blocking = BlockingPool::new(blocking);
-        let handle = Handle::new(scheduler.handle(), reactor, blocking.handle());
-        handle.install_blocking_offload();
+        let handle = Handle::new(scheduler.handle(), reactor, &blocking);
 
         let mut threads = Vec::with_capacity(runners.len());
         for (runner, mut park) in runners.into_iter().zip(parks) {
@@ -240,9 +238,9 @@ impl Runtime {
                 scheduler.block_on(future, &mut park)
             }
             Flavor::MultiThread { scheduler, .. } => {
-                let parker = Arc::new(ThreadParker::default());
+                let parker = Arc::new(BlockOnParker::default());
                 let unpark: Arc<dyn Unpark> = parker.clone();
-                scheduler.block_on(future, &mut ThreadPark(parker), unpark)
+                scheduler.block_on(future, &mut BlockOnPark(parker), unpark)
             }
         }
     }

@@ -171,18 +171,18 @@ impl Unpark for WorkerUnpark {
     }
 }
 
-/// Parks a thread that is not a worker (the one in `Runtime::block_on` of a
-/// multi-thread runtime): it only waits for its future's waker.
+/// Parks the thread in a multi-thread runtime's `Runtime::block_on` (not a
+/// worker): it only waits for its future's waker.
 #[derive(Default)]
-pub(super) struct ThreadParker {
+pub(super) struct BlockOnParker {
     notified: Mutex<bool>,
     condvar: Condvar,
 }
 
-/// The parking side of a [`ThreadParker`].
-pub(super) struct ThreadPark(pub(super) Arc<ThreadParker>);
+/// The parking side of a [`BlockOnParker`].
+pub(super) struct BlockOnPark(pub(super) Arc<BlockOnParker>);
 
-impl Park for ThreadPark {
+impl Park for BlockOnPark {
     fn park(&mut self, timeout: Option<Duration>) {
         let this = &*self.0;
         let mut notified = lock(&this.notified);
@@ -204,7 +204,7 @@ impl Park for ThreadPark {
     }
 }
 
-impl Unpark for ThreadParker {
+impl Unpark for BlockOnParker {
     fn unpark(&self) {
         *lock(&self.notified) = true;
         self.condvar.notify_one();

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use super::worker;
 use super::BlockingConfig;
 use crate::task::raw::{self, TaskRunnable};
-use crate::JoinHandle;
+use crate::task::JoinHandle;
 
 /// Owns a blocking thread pool; dropping it shuts the pool down.
 ///
@@ -63,6 +63,8 @@ pub struct BlockingHandle {
 
 /// What the pool, its handles and its threads share.
 pub(super) struct Inner {
+    /// Process-unique: how a pool thread recognises its own pool (see `worker`).
+    pub(super) id: u64,
     shared: Mutex<Shared>,
     /// Idle workers wait here for a claim (`Shared::num_notify`), shutdown or their timeout.
     pub(super) work: Condvar,
@@ -120,6 +122,7 @@ impl BlockingPool {
             "BlockingConfig::max_threads must be at least 1"
         );
         let inner = Arc::new(Inner {
+            id: crate::owned::next_id(),
             shared: Mutex::new(Shared {
                 queue: VecDeque::new(),
                 num_threads: 0,
@@ -247,7 +250,7 @@ impl BlockingHandle {
         R: Send + 'static,
     {
         let pool = Arc::downgrade(&self.inner);
-        let (runnable, handle) = raw::spawn(async move { f() }, move |r| schedule(&pool, r));
+        let (runnable, handle) = raw::spawn(async move { f() }, None, move |r| schedule(&pool, r));
         self.inner.submit(runnable);
         handle
     }

@@ -1,35 +1,22 @@
 //! The loop each blocking pool thread runs: take work from the queue, idle for at most
 //! `keep_alive` when there is none, and leave the pool's books straight however it exits.
 
-use std::cell::Cell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, PoisonError};
 use std::time::Instant;
 
 use super::pool::Inner;
+use crate::context;
 
-thread_local! {
-    /// On a pool thread: the address of its pool's `Inner` and its worker id. The thread holds
-    /// an `Arc<Inner>` all its life, so the address cannot be reused by another pool meanwhile.
-    static WORKER: Cell<Option<(usize, usize)>> = const { Cell::new(None) };
-}
-
-fn pool_address(inner: &Inner) -> usize {
-    inner as *const Inner as usize
-}
-
-/// The worker id of the calling thread if it belongs to `inner`'s pool.
+/// The worker id of the calling thread if it belongs to `inner`'s pool (the executor context
+/// records the pool's id and the worker's on each pool thread).
 pub(super) fn current_worker_id(inner: &Inner) -> Option<usize> {
-    WORKER
-        .try_with(Cell::get)
-        .ok()
-        .flatten()
-        .and_then(|(pool, id)| (pool == pool_address(inner)).then_some(id))
+    context::blocking_worker().and_then(|(pool, id)| (pool == inner.id).then_some(id))
 }
 
 /// The body of worker thread `id`.
 pub(super) fn run(inner: Arc<Inner>, id: usize) {
-    WORKER.with(|worker| worker.set(Some((pool_address(&inner), id))));
+    context::set_blocking_worker(Some((inner.id, id)));
     // Takes the thread off the books when this function returns or unwinds (a panicking
     // hook), after the stop hook.
     let _leave = Leave { inner: &inner, id };
@@ -48,9 +35,13 @@ fn serve(inner: &Inner) {
     'work: loop {
         while let Some(runnable) = shared.queue.pop_front() {
             drop(shared);
+            // While it runs, `task::id` inside the closure gives its task's id.
+            let task = Some(runnable.metadata().id().as_raw());
+            let previous = context::with_context(|cx| cx.set_task(task)).flatten();
             // The task catches panics of the closure and of its destructor; this catches the
             // rest (a detached task's output destructor) so the thread survives to serve on.
             let _ = catch_unwind(AssertUnwindSafe(|| runnable.run()));
+            context::with_context(|cx| cx.set_task(previous));
             shared = inner.lock();
         }
         if shared.shutdown {

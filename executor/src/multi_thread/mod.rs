@@ -5,22 +5,33 @@
 //!   woke or spawned, and a private queue of the `spawn_local` tasks pinned to it. Only the
 //!   worker's own thread touches those (no lock on the fast path). Other workers steal half of
 //!   the ring at a time; the LIFO slot and pinned tasks are never stolen.
-//! - Work from other threads (spawns through a [`Handle`], wakes of `Send` tasks) goes to the
-//!   shared injection queue ([`inject`]), then [`Idle`](idle::Idle) picks at most one parked
-//!   worker to unpark. Wakes of a pinned task from elsewhere go to that worker's inbox and
+//! - Work from other threads (spawns through a [`Handle`](crate::Handle), wakes of `Send`
+//!   tasks) goes to the shared injection queue ([`inject`]), then [`Idle`](idle::Idle) picks at
+//!   most one parked worker to unpark. Wakes of a pinned task from elsewhere go to that worker's inbox and
 //!   unpark that worker.
+//! - Every task is recorded at spawn: a `Send` task in the shared live-task set (a few
+//!   mutex-protected shards per worker, picked by task id, so that the worker that spawns and
+//!   the one that finishes, often different, rarely meet on a lock), a pinned task in its
+//!   worker's own lock-free set. It releases itself when its future is gone (see
+//!   [`Owner`]).
+//! - A wake on one of this scheduler's workers takes the local path through the executor
+//!   context (no lock): the LIFO slot, or behind the ring if the task woke itself (it is
+//!   yielding: the context knows the id of the task being polled).
 //! - Shutdown: [`MultiThread::shutdown`] raises a flag and unparks every worker. Each worker
-//!   leaving its loop cancels, on its own thread, its queued tasks and every task pinned to it.
-//!   The last one out (worker or `shutdown`, whichever comes second) wakes every pending
-//!   `Send` task recorded in the [`registry`] and cancels everything queued, then closes the
-//!   injection queue so later wakes cancel their task on the spot. Every task is cancelled
-//!   exactly once because each runnable exists once and whoever holds it cancels it.
+//!   leaving its loop runs the one [`drain`](crate::owned::drain) over its own tasks: it
+//!   cancels, on its own thread, its queued tasks and every task pinned to it. The last one out
+//!   (worker or `shutdown`, whichever comes second) drains the rest: it wakes every `Send` task
+//!   recorded in the shared set and cancels everything queued, then closes the injection queue
+//!   so later wakes cancel their task on the spot. Every task is cancelled exactly once because
+//!   each runnable exists once and whoever holds it cancels it.
+//!
+//! This module does not know [`Handle`](crate::Handle): `handle.rs` builds one from
+//! [`Shared`] (and defines [`MultiThread::handle`]).
 
 mod idle;
 mod inject;
 mod lifecycle;
 mod queue;
-mod registry;
 mod worker;
 
 #[cfg(all(test, loom))]
@@ -30,20 +41,23 @@ use std::fmt;
 use std::future::Future;
 use std::pin::pin;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
+use std::sync::{Arc, OnceLock};
+use std::task::{Context, Poll};
 
-use crate::context::{self, Current};
+use crate::blocking::BlockingHandle;
+use crate::context::{self, Running};
+use crate::owned::{self, Key, OwnedTasks};
 use crate::park::{Park, Unpark};
-use crate::task::raw::{self, Registration, TaskRunnable};
+use crate::task::raw::{self, Owner, TaskRunnable};
 use crate::task::JoinHandle;
-use crate::Handle;
 
 use idle::Idle;
 use inject::Inject;
 use lifecycle::Lifecycle;
 use queue::Steal;
-use registry::Registry;
+
+/// Shards of the live-task set per worker (the total is rounded up to a power of two).
+const OWNED_SHARDS_PER_WORKER: usize = 4;
 
 pub(crate) use worker::WorkerCore;
 
@@ -116,12 +130,17 @@ pub struct Worker {
 
 /// The state every thread may touch.
 pub(crate) struct Shared {
+    /// Process-unique: the executor context and each task's metadata name the scheduler by it.
+    id: u64,
     remotes: Box<[Remote]>,
     inject: Inject<TaskRunnable>,
     idle: Idle,
-    registry: Registry,
+    /// `Send` tasks that have not finished, sharded by task id.
+    owned: OwnedTasks,
     /// The shutdown flag and the count of workers still running.
     lifecycle: Lifecycle,
+    /// The blocking pool `Handle::spawn_blocking` uses, once the runtime set one.
+    blocking: OnceLock<BlockingHandle>,
 }
 
 /// What other threads can reach of one worker.
@@ -159,11 +178,15 @@ impl MultiThread {
             })
             .collect();
         let shared = Arc::new(Shared {
+            id: owned::next_id(),
             remotes,
             inject: Inject::new(),
             idle: Idle::new(num_workers),
-            registry: Registry::new(num_workers),
+            // Several shards per worker: a task spawned on one worker is often finished on
+            // another, and spreading tasks by id keeps the two from queueing on one lock.
+            owned: OwnedTasks::new(num_workers * OWNED_SHARDS_PER_WORKER),
             lifecycle: Lifecycle::new(num_workers),
+            blocking: OnceLock::new(),
         });
         let workers = locals
             .into_iter()
@@ -176,12 +199,41 @@ impl MultiThread {
         (MultiThread { shared }, workers)
     }
 
-    /// A `Send + Sync` handle that spawns onto this scheduler from any thread.
-    pub fn handle(&self) -> Handle {
-        Handle::multi_thread(self.shared.clone())
+    /// The shared half, for `Handle`.
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.shared
     }
 
     /// Spawns a `Send` task; it runs on one of the workers.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ember_executor::{MultiThread, Park, Unpark, Worker};
+    /// use std::sync::{mpsc, Arc};
+    /// use std::time::Duration;
+    ///
+    /// /// `std::thread::park` remembers an early unpark, as `Park` asks.
+    /// struct P;
+    /// impl Park for P {
+    ///     fn park(&mut self, t: Option<Duration>) { if t.is_none() { std::thread::park() } }
+    /// }
+    /// struct U(std::thread::Thread);
+    /// impl Unpark for U {
+    ///     fn unpark(&self) { self.0.unpark() }
+    /// }
+    ///
+    /// let (tx, rx) = mpsc::channel::<Worker>();
+    /// let thread = std::thread::spawn(move || rx.recv().unwrap().run(&mut P));
+    /// let (sched, mut workers) = MultiThread::new(vec![Arc::new(U(thread.thread().clone()))]);
+    /// tx.send(workers.remove(0)).unwrap();
+    ///
+    /// let task = sched.spawn(async { 5 });
+    /// let main = Arc::new(U(std::thread::current()));
+    /// assert_eq!(sched.block_on(task, &mut P, main).unwrap(), 5);
+    /// sched.shutdown();
+    /// thread.join().unwrap();
+    /// ```
     pub fn spawn<F>(&self, f: F) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
@@ -193,7 +245,7 @@ impl MultiThread {
     /// Runs `f` to completion on the calling thread (which is not a worker); spawned tasks run
     /// on the workers meanwhile. When `f` is pending the thread blocks in `park.park(None)`,
     /// and `f`'s waker calls `unpark`. While it runs, this scheduler is the thread's current
-    /// one ([`Handle::current`]).
+    /// one ([`Handle::current`](crate::Handle::current)).
     ///
     /// # Panics
     ///
@@ -205,24 +257,31 @@ impl MultiThread {
         park: &mut dyn Park,
         unpark: Arc<dyn Unpark>,
     ) -> F::Output {
-        let _enter = context::enter(Current::Remote(self.shared.clone()));
-        let main = Arc::new(MainWaker {
-            woken: AtomicBool::new(true),
-            unpark,
-        });
-        let waker = Waker::from(main.clone());
-        let mut cx = Context::from_waker(&waker);
-        let mut f = pin!(f);
-        loop {
-            if main.woken.swap(false, Ordering::AcqRel) {
-                if let Poll::Ready(output) = f.as_mut().poll(&mut cx) {
-                    return output;
+        // This thread runs no tasks (`core: None`), but it is busy: a nested `block_on` panics.
+        let running = Running::without_core(self.shared.id);
+        context::run(running, self.shared.clone(), |_| {
+            let woken = Arc::new(AtomicBool::new(true));
+            let waker = {
+                let woken = woken.clone();
+                waker_fn::waker_fn(move || {
+                    if !woken.swap(true, Ordering::AcqRel) {
+                        unpark.unpark();
+                    }
+                })
+            };
+            let mut cx = Context::from_waker(&waker);
+            let mut f = pin!(f);
+            loop {
+                if woken.swap(false, Ordering::AcqRel) {
+                    if let Poll::Ready(output) = f.as_mut().poll(&mut cx) {
+                        return output;
+                    }
+                }
+                if !woken.load(Ordering::Acquire) {
+                    park.park(None);
                 }
             }
-            if !main.woken.load(Ordering::Acquire) {
-                park.park(None);
-            }
-        }
+        })
     }
 
     /// Stops the workers (each [`Worker::run`] returns soon after), then cancels and drops
@@ -243,7 +302,9 @@ impl Drop for MultiThread {
 impl fmt::Debug for MultiThread {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MultiThread")
+            .field("id", &self.shared.id)
             .field("workers", &self.shared.remotes.len())
+            .field("live_send_tasks", &self.shared.owned.len())
             .field("injected", &self.shared.inject.len())
             .field("shutdown", &self.shared.is_shutdown())
             .finish_non_exhaustive()
@@ -294,24 +355,55 @@ impl fmt::Debug for Worker {
     }
 }
 
+/// The schedule function of every `Send` task of a multi-thread scheduler: on one of its
+/// workers, the local path (no lock); anywhere else, the owner's injection queue.
+fn schedule(runnable: TaskRunnable) {
+    let mut runnable = Some(runnable);
+    let id = runnable.as_ref().map_or(0, |r| r.metadata().owner_id());
+    context::with_core(id, |core: &WorkerCore, cx| {
+        if let Some(runnable) = runnable.take() {
+            core.schedule(runnable, cx.current_task());
+        }
+    });
+    if let Some(runnable) = runnable {
+        raw::schedule_by_owner(runnable);
+    }
+}
+
 impl Shared {
-    pub(crate) fn spawn<F>(this: &Arc<Shared>, f: F) -> JoinHandle<F::Output>
+    /// Spawns a `Send` task from any thread: onto this thread's worker if it is one of ours,
+    /// else through the injection queue.
+    pub(crate) fn spawn<F>(self: &Arc<Self>, f: F) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let shared = this.clone();
-        let (runnable, handle) = raw::spawn(f, move |runnable| shared.schedule(runnable));
-        this.schedule(runnable);
+        if let Some(core) = context::core::<WorkerCore>(self.id) {
+            return core.spawn(f);
+        }
+        let (runnable, handle) = raw::spawn(f, Some(self.owner()), schedule);
+        self.record(&runnable);
+        self.inject(runnable);
         handle
     }
 
-    /// Queue a woken or newly spawned `Send` task: on this thread's worker if it is one of
-    /// ours, else through the injection queue.
-    fn schedule(&self, runnable: TaskRunnable) {
-        if let Err(runnable) = context::try_schedule_worker(self, runnable) {
-            self.inject(runnable);
+    fn owner(self: &Arc<Self>) -> Arc<dyn Owner> {
+        self.clone()
+    }
+
+    /// Record a new `Send` task in the live-task set, in the shard its id picks.
+    fn record(&self, runnable: &TaskRunnable) {
+        let shard = runnable.metadata().id().as_raw().get() as usize;
+        // Refused once the final drain closed the set; the task is then cancelled where it is
+        // queued (the injection queue is closed too).
+        if let Ok(key) = self.owned.insert(shard, runnable.waker()) {
+            runnable.metadata().set_key(Key::Shared(key).encode());
         }
+    }
+
+    /// The blocking pool set for this runtime, if any.
+    pub(crate) fn blocking(&self) -> &OnceLock<BlockingHandle> {
+        &self.blocking
     }
 
     /// Queue from outside the workers and wake one parked worker.
@@ -325,10 +417,15 @@ impl Shared {
 
     /// Queue a woken `spawn_local` task on the worker it is pinned to.
     fn schedule_pinned(&self, index: usize, runnable: TaskRunnable) {
-        let runnable = match context::try_schedule_pinned(self, index, runnable) {
-            Ok(()) => return,
-            Err(runnable) => runnable,
-        };
+        let mut runnable = Some(runnable);
+        context::with_core(self.id, |core: &WorkerCore, _| {
+            if core.index() == index {
+                if let Some(runnable) = runnable.take() {
+                    core.push_pinned(runnable);
+                }
+            }
+        });
+        let Some(runnable) = runnable else { return };
         let remote = &self.remotes[index];
         match remote.pinned_inbox.push(runnable) {
             // Wake that very worker; if it is busy the unpark makes its next park return.
@@ -359,17 +456,6 @@ impl Shared {
         self.lifecycle.is_shutdown()
     }
 
-    fn id(&self) -> usize {
-        self as *const Shared as usize
-    }
-
-    pub(crate) fn deregister_active(&self, registration: Registration) -> Option<std::task::Waker> {
-        if registration.scheduler != self.id() {
-            return None;
-        }
-        self.registry.deregister(registration.key)
-    }
-
     fn shutdown(self: &Arc<Self>) {
         let no_worker_left = self.lifecycle.shutdown();
         for remote in self.remotes.iter() {
@@ -391,26 +477,43 @@ impl Shared {
     /// from the last worker to leave (see `lifecycle`).
     fn drain(self: &Arc<Self>) {
         // Wakes from here take the injection path; destructors may use `Handle::current`.
-        let _enter = context::enter_for_shutdown(Current::Remote(self.clone()));
-        loop {
-            // Pending tasks: waking them queues their runnables (no-op if already queued).
-            let wakers = self.registry.take_all();
-            let mut progressed = !wakers.is_empty();
-            for waker in wakers {
-                waker.wake();
+        let running = Running::without_core(self.id);
+        let _enter = context::enter_for_shutdown(running, self.clone());
+        owned::drain(
+            || self.owned.close_and_take(),
+            || self.inject.pop(),
+            raw::cancel,
+            || {
+                // From now on a wake or spawn cancels its task where it happens.
+                let late = self.inject.close();
+                let found = !late.is_empty();
+                late.into_iter().for_each(raw::cancel);
+                found
+            },
+        );
+    }
+}
+
+impl Owner for Shared {
+    fn id(&self) -> u64 {
+        self.id
+    }
+
+    fn schedule(&self, runnable: TaskRunnable) {
+        self.inject(runnable);
+    }
+
+    fn release(&self, key: usize) {
+        // The waker is dropped after the context borrow (and the lock) ended.
+        let _waker = match Key::decode(key) {
+            // A pinned task finishes on its worker's thread, with that worker in the context;
+            // if not (only possible once its set is closed), there is nothing to remove.
+            Key::Local(key) => {
+                context::with_core(self.id, |core: &WorkerCore, _| core.release_pinned(key))
+                    .flatten()
             }
-            while let Some(runnable) = self.inject.pop() {
-                raw::cancel(runnable);
-                progressed = true;
-            }
-            if !progressed {
-                break;
-            }
-        }
-        // From now on a wake or spawn cancels its task where it happens.
-        for runnable in self.inject.close() {
-            raw::cancel(runnable);
-        }
+            Key::Shared(key) => self.owned.remove(key),
+        };
     }
 }
 
@@ -420,23 +523,5 @@ impl fmt::Debug for Shared {
             .field("idle", &self.idle)
             .field("inject", &self.inject)
             .finish_non_exhaustive()
-    }
-}
-
-/// The waker of the `block_on` future.
-struct MainWaker {
-    woken: AtomicBool,
-    unpark: Arc<dyn Unpark>,
-}
-
-impl Wake for MainWaker {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        if !self.woken.swap(true, Ordering::AcqRel) {
-            self.unpark.unpark();
-        }
     }
 }

@@ -11,23 +11,19 @@ use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
+use std::num::NonZeroU64;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::task::Waker;
 use std::time::Duration;
 
-use slab::Slab;
-
 use super::queue::{self, Local};
 use super::Shared;
-use crate::context::{self, Current};
-use crate::park::Park;
-use crate::task::raw::{self, Meta, Registration, TaskRunnable};
-use crate::task::JoinHandle;
-
-/// Task polls between two non-blocking parks, and ticks between two looks at the injection
-/// queue even while local work remains.
-const EVENT_INTERVAL: u32 = 61;
+use crate::context::{self, Context, Running};
+use crate::owned::{self, Key, LocalOwned};
+use crate::park::{Park, EVENT_INTERVAL};
+use crate::task::raw::{self, TaskRunnable};
+use crate::task::{self, JoinHandle};
 
 /// LIFO-slot polls in a row before the slot's task must go to the back of the ring: a pair of
 /// tasks waking each other cannot starve the rest of the queue.
@@ -42,13 +38,9 @@ pub(crate) struct WorkerCore {
     lifo: Cell<Option<TaskRunnable>>,
     /// Runnable `spawn_local` tasks pinned to this worker.
     pinned: RefCell<VecDeque<TaskRunnable>>,
-    /// Wakers of pending pinned tasks, so leaving can cancel them on this thread.
-    pinned_tasks: RefCell<Slab<Waker>>,
-    /// Address of the `Meta` of the task being polled (0 if none): a task waking itself is
-    /// yielding and goes behind the others, not into the LIFO slot.
-    running: Cell<usize>,
-    /// Set while leaving: pinned registrations are refused.
-    closing: Cell<bool>,
+    /// Pinned tasks that have not finished (recorded at spawn), so leaving can cancel them on
+    /// this thread.
+    pinned_owned: LocalOwned,
     /// Pinned tasks whose future still exists. Leaving waits for it to reach zero, so a
     /// pinned runnable that another thread is about to put in the inbox is not missed.
     pinned_live: Rc<Cell<usize>>,
@@ -63,37 +55,35 @@ impl Drop for PinnedLive {
     }
 }
 
-fn meta_id(runnable: &TaskRunnable) -> usize {
-    runnable.metadata() as *const Meta as usize
-}
-
 impl WorkerCore {
-    pub(crate) fn owns(&self, shared: &Shared) -> bool {
-        std::ptr::eq(Arc::as_ptr(&self.shared), shared)
-    }
-
     pub(crate) fn index(&self) -> usize {
         self.index
     }
 
-    pub(crate) fn shared(&self) -> &Arc<Shared> {
-        &self.shared
-    }
-
-    fn id(&self) -> usize {
-        self as *const WorkerCore as usize
-    }
-
-    /// A `Send` task woken or spawned on this worker's thread.
-    pub(crate) fn schedule(&self, runnable: TaskRunnable) {
-        if meta_id(&runnable) == self.running.get() {
-            // Yielding: behind everything already runnable.
+    /// A `Send` task woken or spawned on this worker's thread, while task `current` (if any)
+    /// is being polled here.
+    pub(super) fn schedule(&self, runnable: TaskRunnable, current: Option<NonZeroU64>) {
+        if Some(runnable.metadata().id().as_raw()) == current {
+            // The task woke itself: it is yielding, so it goes behind everything runnable.
             self.push_ring(runnable);
             self.shared.notify_parked();
         } else if let Some(previous) = self.lifo.replace(Some(runnable)) {
             self.push_ring(previous);
             self.shared.notify_parked();
         }
+    }
+
+    /// Spawns a `Send` task onto this worker: into the LIFO slot (a new task is never the one
+    /// being polled, which would be yielding).
+    pub(super) fn spawn<F>(&self, f: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let (runnable, handle) = raw::spawn(f, Some(self.shared.owner()), super::schedule);
+        self.shared.record(&runnable);
+        self.schedule(runnable, None);
+        handle
     }
 
     fn push_ring(&self, runnable: TaskRunnable) {
@@ -106,7 +96,7 @@ impl WorkerCore {
     }
 
     /// A pinned task woken or spawned on this worker's thread.
-    pub(crate) fn push_pinned(&self, runnable: TaskRunnable) {
+    pub(super) fn push_pinned(&self, runnable: TaskRunnable) {
         self.pinned.borrow_mut().push_back(runnable);
     }
 
@@ -138,6 +128,7 @@ impl WorkerCore {
             || !self.shared.remotes[self.index].pinned_inbox.is_empty()
     }
 
+    /// Spawns a `!Send` task pinned to this worker.
     pub(crate) fn spawn_local<F>(&self, f: F) -> JoinHandle<F::Output>
     where
         F: Future + 'static,
@@ -151,89 +142,59 @@ impl WorkerCore {
             let _live = live;
             f.await
         };
-        let (runnable, handle) =
-            raw::spawn_local(f, move |runnable| shared.schedule_pinned(index, runnable));
+        let (runnable, handle) = raw::spawn_local(f, self.shared.owner(), move |runnable| {
+            shared.schedule_pinned(index, runnable)
+        });
+        // Refused while leaving: the runnable is queued below, where leaving cancels it.
+        if let Ok(key) = self.pinned_owned.insert(runnable.waker()) {
+            runnable.metadata().set_key(Key::Local(key).encode());
+        }
         self.push_pinned(runnable);
         handle
     }
 
-    pub(crate) fn register_active(&self, waker: &Waker, local: bool) -> Option<Registration> {
-        if local {
-            if self.closing.get() {
-                return None;
-            }
-            let key = self.pinned_tasks.borrow_mut().insert(waker.clone());
-            return Some(Registration {
-                scheduler: self.id(),
-                key,
-            });
-        }
-        let key = self.shared.registry.register(self.index, waker)?;
-        Some(Registration {
-            scheduler: self.shared.id(),
-            key,
-        })
-    }
-
-    /// Returns the removed waker so the caller drops it outside any borrow.
-    pub(crate) fn deregister_active(&self, registration: Registration) -> Option<Waker> {
-        if registration.scheduler == self.id() {
-            if self.closing.get() {
-                return None;
-            }
-            return self.pinned_tasks.borrow_mut().try_remove(registration.key);
-        }
-        self.shared.deregister_active(registration)
+    /// Forget a finished pinned task; returns its waker for the caller to drop after the
+    /// context borrow.
+    pub(super) fn release_pinned(&self, key: usize) -> Option<Waker> {
+        self.pinned_owned.remove(key)
     }
 
     /// Leaving the loop: cancel every task pinned to this worker, here, and everything queued
     /// on it (or, if the worker leaves early because its park panicked, hand its `Send` tasks
     /// to the others).
     fn leave(&self) {
-        self.closing.set(true);
         let inbox = &self.shared.remotes[self.index].pinned_inbox;
-        loop {
-            let wakers: Vec<Waker> = std::mem::take(&mut *self.pinned_tasks.borrow_mut())
-                .into_iter()
-                .map(|(_, waker)| waker)
-                .collect();
-            let mut progressed = !wakers.is_empty();
-            for waker in wakers {
-                // Queues the task on `pinned` (this is its thread), unless already queued.
-                waker.wake();
-            }
-            loop {
-                let next = self
-                    .lifo
+        owned::drain(
+            // Queues each pinned task on `pinned` (this is its thread), unless queued already.
+            || self.pinned_owned.close_and_take(),
+            || {
+                self.lifo
                     .take()
                     .or_else(|| self.pop_pinned())
                     .or_else(|| self.queue.pop())
-                    .or_else(|| inbox.pop());
-                let Some(runnable) = next else { break };
-                progressed = true;
+                    .or_else(|| inbox.pop())
+            },
+            |runnable| {
                 if runnable.metadata().is_local() || self.shared.is_shutdown() {
                     raw::cancel(runnable);
                 } else {
                     self.shared.inject(runnable);
                 }
-            }
-            if !progressed {
+            },
+            || {
                 if self.pinned_live.get() > 0 {
-                    // A pinned task is alive yet neither queued nor registered: another thread
+                    // A pinned task is alive yet neither queued nor recorded: another thread
                     // woke it and is about to put its runnable in the inbox. Wait for it.
                     std::thread::yield_now();
-                    continue;
+                    return true;
                 }
                 // Close the inbox; whatever raced in is cancelled on its own thread here.
                 let late = inbox.close();
-                if late.is_empty() {
-                    break;
-                }
-                for runnable in late {
-                    raw::cancel(runnable);
-                }
-            }
-        }
+                let found = !late.is_empty();
+                late.into_iter().for_each(raw::cancel);
+                found
+            },
+        );
     }
 }
 
@@ -258,29 +219,27 @@ pub(super) fn run(
         queue,
         lifo: Cell::new(None),
         pinned: RefCell::new(VecDeque::new()),
-        pinned_tasks: RefCell::new(Slab::new()),
-        running: Cell::new(0),
-        closing: Cell::new(false),
+        pinned_owned: LocalOwned::new(),
         pinned_live: Rc::new(Cell::new(0)),
     });
     // Reports the exit even if `park` panics, after the context is restored.
     let _exit = ExitGuard(shared.clone());
-    let enter = context::enter(Current::Worker(core.clone()));
-    let _leave = LeaveGuard(&core);
-    let mut runner = Runner {
-        core: &core,
-        park,
-        searching: false,
-        tick: 0,
-        polls: 0,
-        lifo_polls: 0,
-        rng: 0x9E37_79B9 ^ (index as u32).wrapping_mul(0x85EB_CA6B) | 1,
-        batch: Vec::new(),
-    };
-    runner.run();
-    drop(runner);
-    drop(_leave);
-    drop(enter);
+    let running = Running::new(shared.id, core.clone());
+    context::run(running, shared.clone(), |cx| {
+        let _leave = LeaveGuard(&core);
+        let mut runner = Runner {
+            core: &core,
+            cx,
+            park,
+            searching: false,
+            tick: 0,
+            polls: 0,
+            lifo_polls: 0,
+            rng: 0x9E37_79B9 ^ (index as u32).wrapping_mul(0x85EB_CA6B) | 1,
+            batch: Vec::new(),
+        };
+        runner.run();
+    });
 }
 
 /// Cancels the worker's own tasks when its loop ends (normally or by a panicking park).
@@ -304,6 +263,9 @@ impl Drop for ExitGuard {
 /// The loop's own state.
 struct Runner<'a> {
     core: &'a WorkerCore,
+    /// This thread's executor context, held for the whole loop: the current task id is set
+    /// through it with plain stores.
+    cx: &'a Context,
     park: &'a mut dyn Park,
     /// Counted as searching in `Idle`.
     searching: bool,
@@ -339,11 +301,7 @@ impl Runner<'_> {
                 self.core.shared.notify_parked();
             }
         }
-        self.core.running.set(meta_id(&task));
-        // Never unwinds: `TaskFuture` catches the task's panics (and async-task aborts on a
-        // panicking waker).
-        task.run();
-        self.core.running.set(0);
+        task::run_current(self.cx, task);
         self.polls += 1;
         if self.polls >= EVENT_INTERVAL {
             self.polls = 0;

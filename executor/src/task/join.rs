@@ -10,7 +10,7 @@ use std::task::{Context, Poll, Waker};
 use async_task::Task;
 
 use super::raw::{AbortShared, Meta};
-use super::JoinError;
+use super::{Id, JoinError};
 
 /// An owned permission to await a task's output.
 ///
@@ -72,11 +72,40 @@ impl<T> JoinHandle<T> {
     }
 
     /// A handle that can abort the task without owning the output.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// ember_executor::block_on(async {
+    ///     let handle = ember_executor::spawn_local(std::future::pending::<()>());
+    ///     let abort = handle.abort_handle();
+    ///     assert_eq!(abort.id(), handle.id());
+    ///     abort.abort();
+    ///     assert!(handle.await.unwrap_err().is_cancelled());
+    /// });
+    /// ```
     pub fn abort_handle(&self) -> AbortHandle {
+        let meta = self.task().metadata();
         AbortHandle {
-            shared: self.task().metadata().abort_shared(),
+            shared: meta.abort_shared(),
             waker: self.waker.clone(),
+            id: meta.id(),
         }
+    }
+
+    /// The task's [`Id`], the same as [`task::id`](super::id) returns inside it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// ember_executor::block_on(async {
+    ///     let a = ember_executor::spawn_local(async {});
+    ///     let b = ember_executor::spawn_local(async {});
+    ///     assert_ne!(a.id(), b.id());
+    /// });
+    /// ```
+    pub fn id(&self) -> Id {
+        self.task().metadata().id()
     }
 
     /// True once the task has finished: completed, panicked or been cancelled.
@@ -108,6 +137,7 @@ impl<T> Drop for JoinHandle<T> {
 impl<T> fmt::Debug for JoinHandle<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("JoinHandle")
+            .field("id", &self.task.as_ref().map(|t| t.metadata().id()))
             .field("finished", &self.task.as_ref().map(|t| t.is_finished()))
             .finish()
     }
@@ -130,6 +160,7 @@ impl<T> fmt::Debug for JoinHandle<T> {
 pub struct AbortHandle {
     shared: Arc<AbortShared>,
     waker: Waker,
+    id: Id,
 }
 
 impl AbortHandle {
@@ -143,11 +174,26 @@ impl AbortHandle {
     pub fn is_finished(&self) -> bool {
         self.shared.finished.load(Ordering::Acquire)
     }
+
+    /// The task's [`Id`], as [`JoinHandle::id`] gives it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// ember_executor::block_on(async {
+    ///     let handle = ember_executor::spawn_local(async {});
+    ///     assert_eq!(handle.abort_handle().id(), handle.id());
+    /// });
+    /// ```
+    pub fn id(&self) -> Id {
+        self.id
+    }
 }
 
 impl fmt::Debug for AbortHandle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AbortHandle")
+            .field("id", &self.id)
             .field("finished", &self.is_finished())
             .finish()
     }

@@ -1,61 +1,89 @@
 //! Task allocation and the future wrapper every task runs inside.
 //!
-//! A task is exactly one async-task allocation. Its metadata ([`Meta`]) carries the abort
-//! request and, only once someone asks for an [`AbortHandle`](super::AbortHandle), a shared
-//! flag block. The user's future is wrapped in [`TaskFuture`], which borrows that metadata
-//! (async-task keeps the metadata alive for as long as the future exists) so that, on every
-//! poll, it can:
+//! A task is exactly one async-task allocation. Its metadata ([`Meta`]) carries the task's
+//! [`Id`], the abort request, only once someone asks for an [`AbortHandle`](super::AbortHandle)
+//! a shared flag block, and its owner: the scheduler that spawned it ([`Owner`], identified by
+//! its id) and the key under which that scheduler recorded it, at spawn, in its live-task set.
+//! The user's future is wrapped in [`TaskFuture`], which borrows that metadata (async-task keeps
+//! the metadata alive for as long as the future exists) so that, on every poll, it can:
 //!
 //! - honour an abort: drop the user future in place and complete with a cancelled `JoinError`;
 //! - catch a panic of the user future (or of its destructor) and complete with a panic `JoinError`;
-//! - on its first `Pending`, record its waker in the scheduler's set of live tasks, so that
-//!   dropping the scheduler can cancel tasks whose wakers are held elsewhere; it removes
-//!   itself again when it finishes.
+//! - once the future is gone (finished, cancelled, or dropped unfinished), tell its owner to
+//!   forget it ([`Owner::release`]), so the live-task set holds exactly the live tasks.
 //!
-//! Ground rules: a `TaskFuture` is polled only by its own scheduler's run loop, on the
-//! scheduler's thread, with that scheduler current in [`context`](crate::context). Runnables
-//! are never simply dropped by the scheduler: a task being cancelled is *run* with its abort
-//! bit set, so its `Task` handle always finds an output (`JoinHandle` never sees a closed,
-//! output-less task).
+//! The task never asks the thread it runs on who owns it: everything it needs was recorded at
+//! spawn. The schedule function a scheduler passes to [`spawn`] may use the owner id for a
+//! local fast path and fall back on [`schedule_by_owner`].
+//!
+//! Ground rules: a `TaskFuture` is polled only by its own scheduler's run loop (or, to cancel
+//! it, by whoever holds its runnable once that scheduler shut down). Runnables are never simply
+//! dropped by the scheduler: a task being cancelled is *run* with its abort bit set, so its
+//! `Task` handle always finds an output (`JoinHandle` never sees a closed, output-less task).
 
 #![allow(unsafe_code)]
 
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
-use std::thread::{self, ThreadId};
 
 use async_task::{Builder, Runnable};
 use pin_project_lite::pin_project;
 
+use super::id::Id;
+use super::local::LocalOnly;
 use super::{JoinError, JoinHandle};
-use crate::context;
 
 /// The runnable of one of our tasks.
 pub(crate) type TaskRunnable = Runnable<Meta>;
 
 /// Abort was requested through a `JoinHandle` (or by the scheduler at shutdown).
-const ABORTED: u8 = 1 << 0;
+const ABORTED: usize = 1 << 0;
 /// The task's future is gone: it completed, panicked or was cancelled.
-const DONE: u8 = 1 << 1;
+const DONE: usize = 1 << 1;
 /// `Meta::abort` is initialised: `AbortHandle`s exist and must hear about `DONE`.
-const HAS_ABORT_HANDLE: u8 = 1 << 2;
-/// Set at creation for `spawn_local` tasks (never changes): the task is pinned to its thread,
-/// so a multi-thread scheduler records it with the worker that owns it.
-const LOCAL: u8 = 1 << 3;
+const HAS_ABORT_HANDLE: usize = 1 << 2;
+/// Set at creation for `spawn_local` tasks (never changes): the task is pinned to its thread.
+const LOCAL: usize = 1 << 3;
+/// The bits above the flags hold the task's key in its owner's live-task sets, plus one (0:
+/// not recorded).
+const KEY_SHIFT: u32 = 8;
 
-/// Per-task data, stored inline in the async-task header.
-#[derive(Debug)]
+/// The scheduler that owns a task, as the task sees it: recorded at spawn, in the metadata.
+pub(crate) trait Owner: Send + Sync + 'static {
+    /// The owner's process-unique id: what a schedule function's local fast path compares
+    /// with the scheduler this thread drives.
+    fn id(&self) -> u64;
+
+    /// Queues a runnable that the schedule function's local fast path did not take (a wake
+    /// from another thread, typically). If the scheduler is gone, cancels it there.
+    fn schedule(&self, runnable: TaskRunnable);
+
+    /// Forgets entry `key` (an [`owned::Key`](crate::owned::Key), encoded) of the live-task
+    /// sets: the task's future is gone. Called at most once per task, from the thread that
+    /// finished or dropped the future.
+    fn release(&self, key: usize);
+}
+
+/// Per-task data, stored inline in the async-task header. Kept small: it is part of every
+/// task's allocation, and 48 bytes keep a small task within glibc's fast bins (120 bytes); one
+/// more word and a burst of spawns and joins doubles its page faults (the owner's id is one
+/// call away, not a copy here, for that reason).
 pub(crate) struct Meta {
-    /// `ABORTED | DONE | HAS_ABORT_HANDLE | LOCAL`. `DONE` and `HAS_ABORT_HANDLE` are set with RMWs on
-    /// this one word, so whichever of "finish" and "create an abort handle" comes second sees
-    /// the other and sets `AbortShared::finished`.
-    state: AtomicU8,
+    id: Id,
+    /// `ABORTED | DONE | HAS_ABORT_HANDLE | LOCAL`, and above `KEY_SHIFT` the task's key in
+    /// its owner's live-task sets. `DONE` and `HAS_ABORT_HANDLE` are set with RMWs on this one
+    /// word, so whichever of "finish" and "create an abort handle" comes second sees the other
+    /// and sets `AbortShared::finished`. The key is written once, by the owner right after
+    /// spawning and before anyone else can reach the task, and read back by the `DONE` RMW.
+    state: AtomicUsize,
     /// Created by the first `abort_handle()`; lives as long as the task allocation.
     abort: OnceLock<Arc<AbortShared>>,
+    /// `None` for tasks no scheduler records (the blocking pool's).
+    owner: Option<Arc<dyn Owner>>,
 }
 
 /// State shared with `AbortHandle`s (which cannot reach the task's metadata themselves).
@@ -68,19 +96,34 @@ pub(crate) struct AbortShared {
 }
 
 impl Meta {
-    fn new() -> Meta {
-        Meta::with_state(0)
-    }
-
-    fn new_local() -> Meta {
-        Meta::with_state(LOCAL)
-    }
-
-    fn with_state(state: u8) -> Meta {
+    fn new(owner: Option<Arc<dyn Owner>>, state: usize) -> Meta {
         Meta {
-            state: AtomicU8::new(state),
+            id: Id::next(),
+            state: AtomicUsize::new(state),
             abort: OnceLock::new(),
+            owner,
         }
+    }
+
+    /// The task's id.
+    pub(crate) fn id(&self) -> Id {
+        self.id
+    }
+
+    /// The owning scheduler's id (0, which no scheduler has, for an unowned task).
+    #[inline]
+    pub(crate) fn owner_id(&self) -> u64 {
+        self.owner.as_ref().map_or(0, |o| o.id())
+    }
+
+    /// Records where the owner keeps the task (an encoded `owned::Key`). Called by the owner
+    /// right after spawning, before the runnable is first scheduled (which publishes it to
+    /// whoever runs or drops the task) and before the `JoinHandle` is handed out: nothing else
+    /// touches the word yet, so a plain store does.
+    pub(crate) fn set_key(&self, key: usize) {
+        let state = self.state.load(Ordering::Relaxed);
+        let key = (key + 1) << KEY_SHIFT;
+        self.state.store(state | key, Ordering::Relaxed);
     }
 
     /// True for `spawn_local` tasks.
@@ -105,12 +148,17 @@ impl Meta {
                 .is_some_and(|a| a.aborted.load(Ordering::Acquire))
     }
 
-    fn mark_done(&self) {
+    /// The future is gone: tell the abort handles and the owner. Runs once per task.
+    fn finish(&self) {
         let previous = self.state.fetch_or(DONE, Ordering::AcqRel);
         if previous & HAS_ABORT_HANDLE != 0 {
             if let Some(abort) = self.abort.get() {
                 abort.finished.store(true, Ordering::Release);
             }
+        }
+        let key = previous >> KEY_SHIFT;
+        if let (Some(owner), Some(key)) = (&self.owner, key.checked_sub(1)) {
+            owner.release(key);
         }
     }
 
@@ -128,6 +176,15 @@ impl Meta {
     }
 }
 
+impl std::fmt::Debug for Meta {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Meta")
+            .field("id", &self.id)
+            .field("owner_id", &self.owner_id())
+            .finish_non_exhaustive()
+    }
+}
+
 /// Cancel a task by running it with its abort bit set: it drops its future and completes with
 /// a cancelled `JoinError`, so its `JoinHandle` gets an output. Used at shutdown.
 pub(crate) fn cancel(runnable: TaskRunnable) {
@@ -135,13 +192,15 @@ pub(crate) fn cancel(runnable: TaskRunnable) {
     runnable.run();
 }
 
-/// Where a pending task's waker sits in its scheduler's set of live tasks.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Registration {
-    /// Identity of the scheduler (address of its shared state).
-    pub(crate) scheduler: usize,
-    /// Slab key.
-    pub(crate) key: usize,
+/// The slow path of a schedule function: hand the runnable to its owner.
+pub(crate) fn schedule_by_owner(runnable: TaskRunnable) {
+    // Cloned: once the runnable is queued it may run and free the task (and its metadata)
+    // while `schedule` still uses the owner.
+    match runnable.metadata().owner.clone() {
+        Some(owner) => owner.schedule(runnable),
+        // Only owned tasks use this path; an unowned one has nowhere to go.
+        None => cancel(runnable),
+    }
 }
 
 pin_project! {
@@ -156,7 +215,6 @@ pin_project! {
     /// The future inside every task; see the module docs.
     pub(crate) struct TaskFuture<'a, F> {
         meta: &'a Meta,
-        registration: Option<Registration>,
         #[pin]
         stage: Stage<F>,
     }
@@ -167,16 +225,9 @@ pin_project! {
             // Dropped before finishing: async-task dropped the runnable (edge cases only, see
             // the module docs). Still keep the abort handles and the live-task set right.
             if let StageProj::Running { .. } = this.stage.project() {
-                finish(this.meta, this.registration);
+                this.meta.finish();
             }
         }
-    }
-}
-
-fn finish(meta: &Meta, registration: &mut Option<Registration>) {
-    meta.mark_done();
-    if let Some(registration) = registration.take() {
-        context::deregister_active(registration);
     }
 }
 
@@ -187,7 +238,7 @@ impl<F: Future> Future for TaskFuture<'_, F> {
         let mut this = self.project();
         if this.meta.is_abort_requested() {
             let dropped = catch_unwind(AssertUnwindSafe(|| this.stage.set(Stage::Finished)));
-            finish(this.meta, this.registration);
+            this.meta.finish();
             return Poll::Ready(Err(match dropped {
                 Ok(()) => JoinError::cancelled(),
                 Err(payload) => JoinError::panic(payload),
@@ -199,18 +250,13 @@ impl<F: Future> Future for TaskFuture<'_, F> {
             StageProj::Finished => return Poll::Pending,
         };
         let output = match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
-            Ok(Poll::Pending) => {
-                if this.registration.is_none() {
-                    *this.registration = context::register_active(cx.waker(), this.meta.is_local());
-                }
-                return Poll::Pending;
-            }
+            Ok(Poll::Pending) => return Poll::Pending,
             Ok(Poll::Ready(value)) => Ok(value),
             Err(payload) => Err(JoinError::panic(payload)),
         };
         // Drop the future here rather than in async-task so a panicking destructor is caught.
         let dropped = catch_unwind(AssertUnwindSafe(|| this.stage.set(Stage::Finished)));
-        finish(this.meta, this.registration);
+        this.meta.finish();
         Poll::Ready(match (output, dropped) {
             (Ok(value), Ok(())) => Ok(value),
             (Ok(_), Err(payload)) => Err(JoinError::panic(payload)),
@@ -219,51 +265,13 @@ impl<F: Future> Future for TaskFuture<'_, F> {
     }
 }
 
-pin_project! {
-    /// Pins a `!Send` future to the thread that spawned it: polling elsewhere panics before
-    /// the inner future is touched, dropping elsewhere aborts the process. The scheduler never
-    /// does either (local tasks are run and cancelled on their scheduler's thread); this is the
-    /// backstop the `spawn_local` safety argument rests on.
-    pub(crate) struct LocalOnly<F> {
-        owner: ThreadId,
-        #[pin]
-        inner: F,
-    }
-
-    impl<F> PinnedDrop for LocalOnly<F> {
-        fn drop(this: Pin<&mut Self>) {
-            if current_thread_id() != this.owner {
-                eprintln!("ember: a spawn_local task was dropped on a thread that did not spawn it");
-                std::process::abort();
-            }
-        }
-    }
-}
-
-impl<F: Future> Future for LocalOnly<F> {
-    type Output = F::Output;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        let this = self.project();
-        assert!(
-            current_thread_id() == *this.owner,
-            "a spawn_local task was polled on a thread that did not spawn it"
-        );
-        this.inner.poll(cx)
-    }
-}
-
-/// The calling thread's id, cached (`thread::current()` is not free).
-pub(crate) fn current_thread_id() -> ThreadId {
-    thread_local! {
-        static ID: ThreadId = thread::current().id();
-    }
-    ID.try_with(|id| *id)
-        .unwrap_or_else(|_| thread::current().id())
-}
-
-/// Allocate a `Send` task. The caller schedules the returned runnable.
-pub(crate) fn spawn<F, S>(future: F, schedule: S) -> (TaskRunnable, JoinHandle<F::Output>)
+/// Allocate a `Send` task owned by `owner` (if any). The caller records it in the owner's
+/// live-task set ([`Meta::set_key`]), then schedules the returned runnable.
+pub(crate) fn spawn<F, S>(
+    future: F,
+    owner: Option<Arc<dyn Owner>>,
+    schedule: S,
+) -> (TaskRunnable, JoinHandle<F::Output>)
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
@@ -281,21 +289,26 @@ where
     // - `schedule` is `Send + Sync + 'static`, so wakers may be used and dropped anywhere.
     let (runnable, task) = unsafe {
         Builder::new()
-            .metadata(Meta::new())
+            .metadata(Meta::new(owner, 0))
             .spawn_unchecked(move |meta| TaskFuture::new(meta, future), schedule)
     };
     let waker = runnable.waker();
     (runnable, JoinHandle::new(task, waker))
 }
 
-/// Allocate a `!Send` task owned by the calling thread. The caller schedules the runnable.
-pub(crate) fn spawn_local<F, S>(future: F, schedule: S) -> (TaskRunnable, JoinHandle<F::Output>)
+/// Allocate a `!Send` task owned by `owner` and pinned to the calling thread. The caller
+/// records it, then schedules the runnable.
+pub(crate) fn spawn_local<F, S>(
+    future: F,
+    owner: Arc<dyn Owner>,
+    schedule: S,
+) -> (TaskRunnable, JoinHandle<F::Output>)
 where
     F: Future + 'static,
     F::Output: 'static,
     S: Fn(TaskRunnable) + Send + Sync + 'static,
 {
-    let owner = current_thread_id();
+    let future = LocalOnly::new(future);
     // SAFETY: as in `spawn` for the metadata borrow and `schedule`. The future is not `Send`,
     // so its runnable must be used and dropped only on this (the spawning) thread:
     // - `LocalOnly` checks the thread before every poll of the inner future and panics before
@@ -304,14 +317,12 @@ where
     // - The output (`F::Output`, possibly `!Send`) is produced by a poll on this thread and is
     //   then either taken by the `JoinHandle`, which is `!Send` whenever the output is, or
     //   dropped by async-task in that same `run` call when the handle was detached.
+    // - `TaskFuture` itself (the abort check, `Meta::finish`) only touches `Meta`, which is
+    //   `Sync`, and the owner, which is `Send + Sync`.
     let (runnable, task) = unsafe {
-        Builder::new().metadata(Meta::new_local()).spawn_unchecked(
-            move |meta| LocalOnly {
-                owner,
-                inner: TaskFuture::new(meta, future),
-            },
-            schedule,
-        )
+        Builder::new()
+            .metadata(Meta::new(Some(owner), LOCAL))
+            .spawn_unchecked(move |meta| TaskFuture::new(meta, future), schedule)
     };
     let waker = runnable.waker();
     (runnable, JoinHandle::new(task, waker))
@@ -321,8 +332,16 @@ impl<'a, F> TaskFuture<'a, F> {
     fn new(meta: &'a Meta, future: F) -> TaskFuture<'a, F> {
         TaskFuture {
             meta,
-            registration: None,
             stage: Stage::Running { future },
         }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    /// The metadata is in every task allocation; see `Meta`'s docs before growing it.
+    #[test]
+    fn meta_stays_small() {
+        assert!(std::mem::size_of::<super::Meta>() <= 48);
     }
 }
