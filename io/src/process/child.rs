@@ -188,10 +188,10 @@ impl Child {
     /// The poll behind `wait`; one waker, the last poller wins (`wait`
     /// takes `&mut self`, so there is one).
     fn poll_wait(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<ExitStatus>> {
+        orphan::reap_if_any();
         if let Some(status) = self.status {
             return Poll::Ready(Ok(status));
         }
-        orphan::reap_if_any();
         let inner = self.inner();
         let polled = inner.watcher.poll_exit(cx, &mut inner.child);
         if let Poll::Ready(Ok(status)) = polled {
@@ -225,10 +225,10 @@ impl Child {
     /// # }
     /// ```
     pub fn try_wait(&mut self) -> io::Result<Option<ExitStatus>> {
+        orphan::reap_if_any();
         if let Some(status) = self.status {
             return Ok(Some(status));
         }
-        orphan::reap_if_any();
         let status = self.inner().child.try_wait()?;
         self.status = status;
         Ok(status)
