@@ -50,6 +50,11 @@
 //! Unix signals delivered to the process, fed by the reactor's signal
 //! self-pipe.
 //!
+//! [`process::Command`] spawns child processes whose pipes are byte streams
+//! over `Async` and whose exit the reactor reports (a pidfd on Linux, else
+//! `SIGCHLD`), so waiting on any number of children takes no thread; a
+//! child dropped unreaped is reaped in the background.
+//!
 //! The stream utilities work on any futures-io stream, ember's or not:
 //! [`copy_bidirectional`] is a proxy's inner loop (both directions, the
 //! half-close passed on), [`copy`] its one-way half, [`duplex`] an
@@ -98,6 +103,7 @@ mod copy;
 mod duplex;
 pub mod fs;
 pub mod net;
+pub mod process;
 mod rate;
 pub mod signal;
 pub mod split;

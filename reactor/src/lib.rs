@@ -84,6 +84,11 @@ pub mod __private {
         pub use crate::coop::{budget, poll_proceed, BUDGET};
     }
     pub use crate::sys::{poll_now, set_nonblocking};
+    // Pipes handed on to a child, for `ember_io::process`.
+    pub use crate::sys::set_blocking;
+    // Child exit through the poller, for `ember_io::process` (Linux >= 5.3).
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    pub use crate::sys::pidfd_open;
 
     /// The event tick `event` was observed at (wrapping). Two events of one
     /// source with the same tick report the same readiness; `ember-io`

@@ -51,6 +51,46 @@ pub fn set_nonblocking(fd: BorrowedFd<'_>) -> io::Result<()> {
     Ok(())
 }
 
+/// Put `fd` back into blocking mode (clear `O_NONBLOCK`), keeping its other
+/// status flags: for a descriptor the reactor no longer watches that is
+/// handed on to code expecting blocking I/O, such as a pipe that becomes a
+/// child process's standard input.
+///
+/// # Errors
+///
+/// Returns the OS error if `fcntl(F_GETFL)` or `fcntl(F_SETFL)` fails.
+///
+/// # Examples
+///
+/// ```
+/// use std::os::fd::AsFd;
+/// # fn main() -> std::io::Result<()> {
+/// let (a, _b) = std::os::unix::net::UnixStream::pair()?;
+/// ember_reactor::__private::set_nonblocking(a.as_fd())?;
+/// ember_reactor::__private::set_blocking(a.as_fd())?;
+/// # Ok(())
+/// # }
+/// ```
+pub fn set_blocking(fd: BorrowedFd<'_>) -> io::Result<()> {
+    let raw = fd.as_raw_fd();
+    // SAFETY: `raw` comes from a `BorrowedFd`, so it is an open descriptor for the
+    // whole call; F_GETFL takes no pointer argument and only reads kernel state.
+    let flags = unsafe { libc::fcntl(raw, libc::F_GETFL) };
+    if flags == -1 {
+        return Err(io::Error::last_os_error());
+    }
+    if flags & libc::O_NONBLOCK == 0 {
+        return Ok(());
+    }
+    // SAFETY: as above, `raw` is open for the duration of the borrow; F_SETFL takes
+    // an integer flag argument and no memory is passed to the kernel.
+    let rc = unsafe { libc::fcntl(raw, libc::F_SETFL, flags & !libc::O_NONBLOCK) };
+    if rc == -1 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
 /// Write one byte to `fd`, from a signal handler, leaving `errno` as it was.
 ///
 /// Errors are ignored on purpose: a full pipe (`EAGAIN`) means the reactor
@@ -295,6 +335,71 @@ pub fn poll_now(
     Ok(ready)
 }
 
+/// Open a process file descriptor (pidfd) for the process `pid`: a
+/// descriptor that the poller reports readable once that process has
+/// exited, so a parent can wait for a child's exit through the reactor
+/// instead of through `SIGCHLD` (Linux >= 5.3).
+///
+/// The descriptor is close-on-exec (the kernel always sets `O_CLOEXEC` on
+/// a pidfd), so it never leaks into a later child. It refers to the process,
+/// not to its number: it stays valid, and never starts to mean another
+/// process, even after `pid` is reaped and the number reused. Reading it
+/// is not supported; only polling it.
+///
+/// The caller must make sure `pid` names the intended process when this
+/// is called: for a child of this process that is true until it is reaped.
+///
+/// # Errors
+///
+/// `ENOSYS` on kernels older than 5.3 (or where a seccomp filter hides the
+/// call), `EPERM` where such a filter forbids it, `ESRCH` if there is no
+/// process `pid`, `EINVAL` if `pid` does not fit a `pid_t`, `EMFILE` or
+/// `ENFILE` when out of descriptors.
+///
+/// # Examples
+///
+/// ```
+/// use ember_reactor::Interest;
+/// # fn main() -> std::io::Result<()> {
+/// let mut child = std::process::Command::new("true").spawn()?;
+/// match ember_reactor::__private::pidfd_open(child.id()) {
+///     Ok(pidfd) => {
+///         use std::os::fd::AsFd;
+///         // Readable once the child has exited (a zombie still counts).
+///         while !ember_reactor::__private::poll_now(pidfd.as_fd(), Interest::READABLE)?
+///             .is_readable()
+///         {
+///             std::thread::yield_now();
+///         }
+///     }
+///     // An old kernel, or a sandbox that forbids the call.
+///     Err(e) => assert!(matches!(e.raw_os_error(), Some(libc::ENOSYS | libc::EPERM))),
+/// }
+/// assert!(child.wait()?.success());
+/// # Ok(())
+/// # }
+/// ```
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub fn pidfd_open(pid: u32) -> io::Result<std::os::fd::OwnedFd> {
+    use std::os::fd::FromRawFd;
+
+    let pid = libc::pid_t::try_from(pid).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+    let flags: libc::c_uint = 0;
+    // SAFETY: `pidfd_open(pid_t pid, unsigned int flags)` takes two integers
+    // and no pointers, so no memory is shared with the kernel; the variadic
+    // `syscall` receives them with exactly those C types. A kernel without
+    // the call returns `ENOSYS` instead of doing anything.
+    let rc = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, flags) };
+    if rc < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let fd = RawFd::try_from(rc).map_err(|_| io::Error::from_raw_os_error(libc::EBADF))?;
+    // SAFETY: on success the kernel returned a new descriptor of this
+    // process's table that nothing else refers to yet, so taking sole
+    // ownership of it (closing it on drop) is sound.
+    Ok(unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -345,10 +450,58 @@ mod tests {
     }
 
     #[test]
+    fn set_blocking_undoes_set_nonblocking() -> io::Result<()> {
+        let (a, _b) = std::os::unix::net::UnixStream::pair()?;
+        set_nonblocking(a.as_fd())?;
+        set_blocking(a.as_fd())?;
+        // Idempotent.
+        set_blocking(a.as_fd())?;
+        // SAFETY: `a` is open for the whole call; F_GETFL only reads kernel state.
+        let flags = unsafe { libc::fcntl(a.as_raw_fd(), libc::F_GETFL) };
+        assert_ne!(flags, -1);
+        assert_eq!(flags & libc::O_NONBLOCK, 0);
+        Ok(())
+    }
+
+    #[test]
     fn errno_is_restored_after_signal_byte_write() {
         set_errno(libc::EINTR);
         // An invalid fd makes write fail with EBADF internally.
         write_signal_byte(-1, 7);
         assert_eq!(errno(), libc::EINTR);
+    }
+
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    #[test]
+    fn pidfd_becomes_readable_when_the_child_exits() -> io::Result<()> {
+        use std::process::{Command, Stdio};
+
+        let mut child = Command::new("cat").stdin(Stdio::piped()).spawn()?;
+        let pidfd = match pidfd_open(child.id()) {
+            Ok(fd) => fd,
+            Err(e) if matches!(e.raw_os_error(), Some(libc::ENOSYS | libc::EPERM)) => {
+                drop(child.stdin.take());
+                child.wait()?;
+                return Ok(());
+            }
+            Err(e) => return Err(e),
+        };
+        let interest = crate::ready::Interest::READABLE;
+        // `cat` waits for its input: it cannot have exited yet.
+        assert!(!poll_now(pidfd.as_fd(), interest)?.is_readable());
+        drop(child.stdin.take());
+        // Bounded by the exit of `cat`, which just lost its input.
+        while !poll_now(pidfd.as_fd(), interest)?.is_readable() {
+            std::thread::yield_now();
+        }
+        assert!(child.wait()?.success());
+        Ok(())
+    }
+
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    #[test]
+    fn pidfd_open_rejects_a_pid_out_of_range() {
+        let err = pidfd_open(u32::MAX).expect_err("not a pid_t");
+        assert_eq!(err.raw_os_error(), Some(libc::EINVAL));
     }
 }
