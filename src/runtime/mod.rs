@@ -10,6 +10,12 @@
 //! at a time turns it, the others sleep until there is work. Each runtime
 //! also owns a blocking pool for [`crate::spawn_blocking`] and name lookups.
 //! Build one with [`Builder`], or use [`crate::block_on`] for the defaults.
+//!
+//! A thread is inside a runtime when it has entered both halves: the
+//! executor's context (scheduler, blocking pool, current task) and the
+//! reactor's driver context (sockets, signals, timers, coop budget). One
+//! guard, [`EnterGuard`], enters both; the facade keeps no thread-local of
+//! its own (see [`Handle`]).
 
 mod builder;
 mod handle;
@@ -17,6 +23,7 @@ mod park;
 mod shared_park;
 
 pub use builder::Builder;
+pub(crate) use handle::spawn_blocking_on;
 pub use handle::{EnterGuard, Handle};
 
 use crate::coop::Budgeted;
