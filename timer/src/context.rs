@@ -45,16 +45,14 @@ pub(crate) fn set(provider: ContextProvider) -> bool {
 
 /// Runs `f` on the current thread's timer handle, borrowed, or returns `None`
 /// when there is none (or no provider, or the thread is being torn down).
+///
+/// `f` is `FnMut`, not `FnOnce`, so the visitor needs no `Option` around it:
+/// this is on the path of every `Instant::now` and every timer registration.
 #[inline]
-pub(crate) fn with_current<R>(f: impl FnOnce(&Handle) -> R) -> Option<R> {
+pub(crate) fn with_current<R>(mut f: impl FnMut(&Handle) -> R) -> Option<R> {
     let provider = PROVIDER.get()?;
-    let mut f = Some(f);
     let mut out = None;
-    provider(&mut |handle| {
-        if let Some(f) = f.take() {
-            out = Some(f(handle));
-        }
-    });
+    provider(&mut |handle| out = Some(f(handle)));
     out
 }
 
