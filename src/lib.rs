@@ -45,6 +45,14 @@
 //!   calls a park hook when it has nothing to run.
 //! - this crate joins the executor and the reactor: a [`Runtime`] is a
 //!   scheduler whose park hook turns the reactor.
+//!
+//! A thread is inside a runtime when it has entered both halves: the
+//! executor's context (which scheduler [`spawn`] uses, its blocking pool)
+//! and the reactor's driver context (sockets, signals, timers and the coop
+//! budget). [`Runtime::block_on`], the runtime's own threads and
+//! [`runtime::Handle::enter`] enter both with one guard; outside, everything
+//! that needs a runtime panics with one message, which says how to start
+//! one.
 
 #![forbid(unsafe_code)]
 

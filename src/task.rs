@@ -9,16 +9,19 @@
 pub use ember_executor::task::{yield_now, AbortHandle, JoinError, JoinHandle};
 
 use crate::coop::Budgeted;
-use crate::runtime::Handle;
+use crate::runtime::spawn_blocking_on;
 use std::future::Future;
 
-/// Spawns a `Send` future onto the current runtime.
+/// Spawns a `Send` future onto the current runtime (the one whose scheduler
+/// this thread runs or has entered).
 ///
 /// # Panics
 ///
-/// Outside a runtime: start one with [`crate::block_on`],
-/// [`crate::Runtime::block_on`] or `#[ember::main]`, or enter one with
-/// [`crate::runtime::Handle::enter`].
+/// Outside a runtime, with "there is no ember runtime on this thread: start
+/// one with `ember::block_on`, `Runtime::block_on` or `#[ember::main]`, or
+/// enter one with `Runtime::enter` or `Handle::enter`" (see
+/// [`crate::block_on`], [`crate::Runtime::block_on`],
+/// [`crate::Runtime::enter`] and [`crate::runtime::Handle::enter`]).
 ///
 /// # Examples
 ///
@@ -34,7 +37,7 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    Handle::with_current(|handle| handle.spawn(future))
+    ember_executor::Handle::current().spawn(Budgeted::new(future))
 }
 
 /// Runs a blocking closure on the current runtime's blocking pool and
@@ -66,7 +69,11 @@ where
     F: FnOnce() -> R + Send + 'static,
     R: Send + 'static,
 {
-    Handle::with_current(|handle| handle.spawn_blocking(f))
+    spawn_blocking_on(
+        &ember_executor::Handle::current(),
+        ember_reactor::Handle::try_current(),
+        f,
+    )
 }
 
 /// Spawns a future that is not `Send` onto the current thread's runtime.
@@ -76,8 +83,13 @@ where
 ///
 /// # Panics
 ///
-/// Outside [`crate::Runtime::block_on`] (or [`crate::block_on`],
-/// `#[ember::main]`) on this thread.
+/// Outside a runtime, with the same message as [`spawn`]. On a thread that
+/// only entered a runtime ([`crate::runtime::Handle::enter`]) without
+/// running it, or that runs a multi-thread runtime's
+/// [`block_on`](crate::Runtime::block_on) (its tasks run on the workers),
+/// with a message that says so: call it from inside
+/// [`crate::Runtime::block_on`] (or [`crate::block_on`], `#[ember::main]`)
+/// or a task.
 ///
 /// # Examples
 ///

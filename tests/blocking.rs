@@ -26,7 +26,7 @@ fn thread_names_and_hooks_apply_to_blocking_threads() {
             .await
             .unwrap()
     });
-    assert_eq!(name.as_deref(), Some("files-0"));
+    assert_eq!(name.as_deref(), Some("files-blocking-0"));
     assert_eq!(started.load(Ordering::SeqCst), 1);
 }
 

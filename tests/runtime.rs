@@ -150,6 +150,68 @@ fn multi_thread_tasks_run_on_named_workers() {
     );
 }
 
+/// The name of the thread a task runs on and of the one a blocking closure
+/// runs on, in a runtime built by `builder`.
+fn thread_names(builder: &mut ember::Builder) -> (String, String) {
+    let _guard = watchdog(Duration::from_secs(30));
+    let rt = builder.build().unwrap();
+    let name = || std::thread::current().name().unwrap_or_default().to_owned();
+    rt.block_on(async move {
+        let task = ember::spawn(async move {
+            ember::task::yield_now().await;
+            name()
+        });
+        let blocking = ember::spawn_blocking(name);
+        (task.await.unwrap(), blocking.await.unwrap())
+    })
+}
+
+#[test]
+fn default_thread_names_tell_workers_from_blocking_threads() {
+    let (task, blocking) = thread_names(&mut ember::Builder::new_current_thread());
+    let here = std::thread::current().name().unwrap_or_default().to_owned();
+    assert_eq!(
+        task, here,
+        "a current-thread runtime runs tasks in block_on"
+    );
+    assert!(blocking.starts_with("ember-blocking-"), "{blocking}");
+
+    let (task, blocking) = thread_names(ember::Builder::new_multi_thread().worker_threads(2));
+    assert!(task.starts_with("ember-worker-"), "{task}");
+    assert!(blocking.starts_with("ember-blocking-"), "{blocking}");
+}
+
+#[test]
+fn thread_name_prefixes_workers_and_blocking_threads() {
+    let (task, blocking) = thread_names(ember::Builder::new_current_thread().thread_name("svc"));
+    assert_ne!(task, "svc-0", "no workers on a current-thread runtime");
+    assert_eq!(blocking, "svc-blocking-0");
+
+    let (task, blocking) = thread_names(
+        ember::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("svc"),
+    );
+    assert!(task == "svc-0" || task == "svc-1", "{task}");
+    assert_eq!(blocking, "svc-blocking-0");
+}
+
+#[test]
+fn thread_name_fn_names_every_thread() {
+    for builder in [
+        ember::Builder::new_current_thread(),
+        ember::Builder::new_multi_thread(),
+    ] {
+        let mut builder = builder;
+        builder.worker_threads(2).thread_name_fn(|| "named".into());
+        let (task, blocking) = thread_names(&mut builder);
+        assert_eq!(blocking, "named");
+        if task != std::thread::current().name().unwrap_or_default() {
+            assert_eq!(task, "named", "a worker");
+        }
+    }
+}
+
 #[ember::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_test_attribute_runs_multi_thread_tests() {
     let here = std::thread::current().id();

@@ -2,16 +2,22 @@
 //! timer, signal pipe and blocking offload) this thread uses, and the
 //! cooperative budget of the task it is polling. One thread-local holds
 //! both, so an I/O resource checks its budget and finds its reactor with one
-//! thread-local access.
+//! thread-local access; the timer, which keeps no thread-local of its own,
+//! finds its current handle here too, through the provider that
+//! [`Driver::new`](crate::Driver::new) installs ([`visit_timer`]).
 //!
 //! # Ground rules
 //!
 //! * The context is entered with [`Handle::enter`](crate::Handle::enter),
 //!   which returns a guard that restores the previous reactor on drop (so
-//!   entering nests). Entering never runs user code while the cell is
+//!   entering nests). That one guard enters everything: sockets, signals,
+//!   timers and the budget. Entering never runs user code while the cell is
 //!   borrowed.
 //! * Every access uses `try_with`: during thread teardown the context reads
 //!   as empty ("no runtime") instead of panicking.
+//! * The timer's lookups borrow the handle for the length of a clock read or
+//!   an `Arc` clone (see `ember_timer`'s context rules); they never clone
+//!   the reactor's handle.
 //! * The budget is `None` outside a task poll (unconstrained), `Some(n)`
 //!   with `n` units left inside one (see [`crate::coop`]).
 
@@ -19,11 +25,9 @@ use std::cell::{Cell, RefCell};
 
 use crate::handle::Handle;
 
-/// The one message for "this needs a runtime and there is none", shared by
-/// every ember crate that looks one up.
-pub const NO_RUNTIME: &str = "there is no ember runtime on this thread: start one with \
-    ember::block_on, Runtime::block_on or #[ember::main], or enter one with Runtime::enter or \
-    Handle::enter";
+/// The one message for "this needs a runtime and there is none": the
+/// timer's, which every ember crate on the driver side shares.
+pub use ember_timer::__private::NO_RUNTIME;
 
 pub(crate) struct Context {
     /// The reactor entered on this thread, if any.
@@ -54,4 +58,14 @@ pub(crate) fn current() -> Option<Handle> {
 /// Makes `handle` current, returning the previous one.
 pub(crate) fn replace(handle: Option<Handle>) -> Option<Handle> {
     with(|c| c.handle.replace(handle)).flatten()
+}
+
+/// The timer's context provider: shows the timer of the reactor entered on
+/// this thread, borrowed. Installed by [`Driver::new`](crate::Driver::new).
+pub(crate) fn visit_timer(visit: &mut dyn FnMut(&ember_timer::Handle)) {
+    with(|c| {
+        if let Some(handle) = c.handle.borrow().as_ref() {
+            visit(handle.timer());
+        }
+    });
 }

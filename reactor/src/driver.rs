@@ -29,6 +29,7 @@ use std::sync::Arc;
 use std::task::Waker;
 use std::time::Duration;
 
+use crate::context;
 use crate::handle::{Handle, Inner};
 use crate::ready::Ready;
 use crate::signal::SignalReceiver;
@@ -76,11 +77,17 @@ pub struct Driver {
 impl Driver {
     /// Create a reactor whose timer reads `clock`.
     ///
+    /// The first reactor created in a process also tells the timer crate to
+    /// look for the current timer in the reactor's driver context, so that
+    /// entering a reactor ([`Handle::enter`]) makes its timer current too.
+    ///
     /// # Errors
     ///
     /// If the OS poller, its waker, the signal pipe or (on Linux) the timer
     /// fd cannot be created.
     pub fn new(clock: ember_timer::Clock) -> io::Result<Driver> {
+        // Process-wide and set once: later calls are refused, harmlessly.
+        timer_hooks::set_context(context::visit_timer);
         let poll = mio::Poll::new()?;
         let registry = poll.registry().try_clone()?;
         let unpark = Unparker::new(poll.registry())?;
@@ -542,10 +549,9 @@ mod tests {
     #[test]
     fn an_unbounded_turn_ends_at_the_next_timer_deadline() -> io::Result<()> {
         let mut driver = Driver::new(ember_timer::Clock::real())?;
-        let _timer = driver.handle().timer().enter();
         let (counter, waker) = counting();
         let mut cx = Context::from_waker(&waker);
-        let mut sleep = Box::pin(ember_timer::sleep(Duration::from_millis(3)));
+        let mut sleep = Box::pin(driver.handle().timer().sleep(Duration::from_millis(3)));
         let deadline = sleep.deadline();
         assert!(sleep.as_mut().poll(&mut cx).is_pending());
         // No cap on the turns: only the timer can end them (the watchdog
@@ -567,7 +573,7 @@ mod tests {
     fn stale_and_far_future_deadlines_do_not_spin() -> io::Result<()> {
         let mut driver = Driver::new(ember_timer::Clock::real())?;
         let handle = driver.handle().clone();
-        let _timer = handle.timer().enter();
+        let _entered = handle.enter();
         let (_counter, waker) = counting();
         let mut cx = Context::from_waker(&waker);
         let year = Duration::from_secs(365 * 86_400);

@@ -12,7 +12,8 @@
 //! * The mio `Registry` is thread-safe; any thread may register or
 //!   deregister sources.
 //! * The current handle of a thread lives in its driver context
-//!   ([`crate::context`]), set by [`Handle::enter`].
+//!   ([`crate::context`]), set by [`Handle::enter`]; the current timer is
+//!   that handle's timer.
 
 use std::fmt;
 use std::io;
@@ -151,8 +152,29 @@ impl Handle {
         context::current()
     }
 
-    /// Make this the thread's current reactor (and so its timer and signal
-    /// source) until the guard is dropped, which restores the previous one.
+    /// Make this the thread's current reactor (and so its timer, signal
+    /// source and blocking offload) until the guard is dropped, which
+    /// restores the previous one: one guard enters the whole driver
+    /// context. Guards nest; drop them in reverse order.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// use ember_reactor::{Driver, Handle};
+    ///
+    /// let driver = Driver::new(ember_timer::Clock::paused())?;
+    /// {
+    ///     let _guard = driver.handle().enter();
+    ///     assert!(Handle::try_current().is_some());
+    ///     // The reactor's timer is the current one: sleeps wait on it.
+    ///     assert!(ember_timer::Handle::current().clock().is_paused());
+    /// }
+    /// assert!(Handle::try_current().is_none());
+    /// assert!(ember_timer::Handle::try_current().is_none());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn enter(&self) -> EnterGuard {
         EnterGuard {
             previous: context::replace(Some(self.clone())),

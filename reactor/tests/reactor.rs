@@ -175,7 +175,7 @@ fn timer_fires_through_turn_with_paused_clock() -> io::Result<()> {
     let mut driver = Driver::new(ember_timer::Clock::paused())?;
     let clock = driver.handle().timer().clock().clone();
     let start = clock.now();
-    let _timer = driver.handle().timer().enter();
+    // Entering the reactor is all it takes: its timer is the current one.
     let _reactor = driver.handle().enter();
     let mut sleep = Box::pin(ember_timer::sleep(Duration::from_secs(30)));
     let (fired, waker) = counting_waker();
@@ -246,4 +246,41 @@ fn current_handle_follows_enter_guards() -> io::Result<()> {
         .unwrap_or_default();
     assert_eq!(msg, ember_reactor::__private::NO_RUNTIME);
     Ok(())
+}
+
+#[test]
+fn entering_a_reactor_makes_its_timer_current_and_nests() -> io::Result<()> {
+    assert!(ember_timer::Handle::try_current().is_none());
+    let paused = Driver::new(ember_timer::Clock::paused())?;
+    let real = Driver::new(ember_timer::Clock::real())?;
+    let far = Duration::from_secs(3600);
+    paused.handle().timer().clock().advance(far);
+    let is_paused = || ember_timer::Handle::current().clock().is_paused();
+    {
+        let _outer = paused.handle().enter();
+        assert!(is_paused());
+        // Instant::now reads the entered reactor's clock: an hour ahead.
+        assert!(ember_timer::Instant::now() >= paused.handle().timer().now());
+        {
+            let _inner = real.handle().enter();
+            assert!(!is_paused());
+            assert!(ember_timer::Instant::now() < paused.handle().timer().now());
+        }
+        assert!(is_paused(), "the outer reactor's timer is current again");
+    }
+    assert!(ember_timer::Handle::try_current().is_none());
+    let panic = std::panic::catch_unwind(ember_timer::Handle::current).expect_err("no timer");
+    assert_eq!(
+        panic.downcast_ref::<String>().map(String::as_str),
+        Some(ember_reactor::__private::NO_RUNTIME)
+    );
+    Ok(())
+}
+
+#[test]
+fn the_reactor_and_the_timer_give_one_message() {
+    assert_eq!(
+        ember_reactor::__private::NO_RUNTIME,
+        ember_timer::__private::NO_RUNTIME
+    );
 }

@@ -26,20 +26,68 @@ use std::time::Duration;
 /// ```
 #[derive(Clone)]
 pub struct Builder {
-    kind: Kind,
+    flavor: Flavor,
     start_paused: bool,
+    names: ThreadNames,
+    /// The blocking pool's settings; its `thread_name` is set at `build`,
+    /// from `names`.
     blocking: BlockingConfig,
 }
 
+/// Current-thread or multi-thread: the one word for it in the facade.
 #[derive(Clone, Copy, Debug)]
-enum Kind {
+enum Flavor {
     CurrentThread,
     /// With this many workers (`None`: one per CPU).
     MultiThread(Option<usize>),
 }
 
-/// Names runtime threads "{prefix}-{n}", counting from 0.
-fn numbered_names(prefix: String) -> Arc<dyn Fn() -> String + Send + Sync> {
+/// Names a thread the runtime starts; called once per thread.
+pub(crate) type ThreadName = Arc<dyn Fn() -> String + Send + Sync>;
+
+/// How the runtime's threads are named.
+#[derive(Clone, Debug)]
+enum ThreadNames {
+    /// Workers `{workers}-{n}`, blocking threads `{blocking}-{n}`, each
+    /// counted from 0 in each runtime built.
+    Numbered { workers: String, blocking: String },
+    /// Every thread, worker or blocking, named by this function.
+    Each(NameFn),
+}
+
+/// A user's naming function, opaque to `Debug`.
+#[derive(Clone)]
+struct NameFn(ThreadName);
+
+impl fmt::Debug for NameFn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("NameFn(..)")
+    }
+}
+
+impl ThreadNames {
+    /// `ember-worker-{n}` and `ember-blocking-{n}`.
+    fn default_names() -> ThreadNames {
+        ThreadNames::Numbered {
+            workers: "ember-worker".into(),
+            blocking: "ember-blocking".into(),
+        }
+    }
+
+    /// The names of one runtime's workers and of its blocking threads.
+    fn build(&self) -> (ThreadName, ThreadName) {
+        match self {
+            ThreadNames::Numbered { workers, blocking } => (
+                numbered_names(workers.clone()),
+                numbered_names(blocking.clone()),
+            ),
+            ThreadNames::Each(NameFn(name)) => (Arc::clone(name), Arc::clone(name)),
+        }
+    }
+}
+
+/// Names threads "{prefix}-{n}", counting from 0.
+fn numbered_names(prefix: String) -> ThreadName {
     let next = AtomicUsize::new(0);
     Arc::new(move || format!("{prefix}-{}", next.fetch_add(1, Ordering::Relaxed)))
 }
@@ -55,7 +103,7 @@ impl Builder {
     /// # std::io::Result::Ok(())
     /// ```
     pub fn new_current_thread() -> Builder {
-        Builder::with_kind(Kind::CurrentThread)
+        Builder::with_flavor(Flavor::CurrentThread)
     }
 
     /// A builder for a runtime whose tasks run on a pool of worker threads
@@ -73,20 +121,15 @@ impl Builder {
     /// # std::io::Result::Ok(())
     /// ```
     pub fn new_multi_thread() -> Builder {
-        Builder::with_kind(Kind::MultiThread(None))
+        Builder::with_flavor(Flavor::MultiThread(None))
     }
 
-    fn with_kind(kind: Kind) -> Builder {
+    fn with_flavor(flavor: Flavor) -> Builder {
         Builder {
-            kind,
+            flavor,
             start_paused: false,
-            blocking: BlockingConfig {
-                thread_name: numbered_names(match kind {
-                    Kind::CurrentThread => "ember-blocking".into(),
-                    Kind::MultiThread(_) => "ember-worker".into(),
-                }),
-                ..BlockingConfig::default()
-            },
+            names: ThreadNames::default_names(),
+            blocking: BlockingConfig::default(),
         }
     }
 
@@ -173,7 +216,7 @@ impl Builder {
     /// ```
     pub fn worker_threads(&mut self, workers: usize) -> &mut Builder {
         assert!(workers > 0, "worker_threads must be at least 1");
-        if let Kind::MultiThread(n) = &mut self.kind {
+        if let Flavor::MultiThread(n) = &mut self.flavor {
             *n = Some(workers);
         }
         self
@@ -217,42 +260,65 @@ impl Builder {
         self
     }
 
-    /// Names the threads the runtime starts "{name}-{n}": its workers and
-    /// its blocking threads (default "ember-worker-{n}" on a multi-thread
-    /// runtime, "ember-blocking-{n}" on a current-thread one).
+    /// Names the threads the runtime starts after `prefix`: its workers
+    /// `{prefix}-{n}` and its blocking threads (which run
+    /// [`crate::spawn_blocking`] closures and name lookups)
+    /// `{prefix}-blocking-{n}`, each counted from 0. By default workers are
+    /// `ember-worker-{n}` and blocking threads `ember-blocking-{n}`, on both
+    /// flavours, so a panic message says whether a worker or a blocking
+    /// thread raised it.
+    /// A current-thread runtime starts no workers: its tasks run on the
+    /// thread that calls [`Runtime::block_on`].
     ///
     /// # Examples
     ///
     /// ```
-    /// let rt = ember::Builder::new_current_thread().thread_name("db").build()?;
+    /// let rt = ember::Builder::new_multi_thread()
+    ///     .worker_threads(1)
+    ///     .thread_name("db")
+    ///     .build()?;
+    /// let names = rt.block_on(async {
+    ///     let worker = ember::spawn(async { std::thread::current().name().map(String::from) });
+    ///     let blocking = ember::spawn_blocking(|| std::thread::current().name().map(String::from));
+    ///     (worker.await.unwrap(), blocking.await.unwrap())
+    /// });
+    /// assert_eq!(names.0.as_deref(), Some("db-0"));
+    /// assert_eq!(names.1.as_deref(), Some("db-blocking-0"));
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn thread_name(&mut self, prefix: impl Into<String>) -> &mut Builder {
+        let workers = prefix.into();
+        let blocking = format!("{workers}-blocking");
+        self.names = ThreadNames::Numbered { workers, blocking };
+        self
+    }
+
+    /// Names every thread the runtime starts, workers and blocking threads
+    /// alike, with what `f` returns (called once per thread, as in tokio).
+    /// Replaces [`Builder::thread_name`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    ///
+    /// let next = AtomicUsize::new(0);
+    /// let rt = ember::Builder::new_current_thread()
+    ///     .thread_name_fn(move || format!("svc-{}", next.fetch_add(1, Ordering::Relaxed)))
+    ///     .build()?;
     /// let name = rt.block_on(async {
     ///     ember::spawn_blocking(|| std::thread::current().name().map(String::from))
     ///         .await
     ///         .unwrap()
     /// });
-    /// assert_eq!(name.as_deref(), Some("db-0"));
-    /// # std::io::Result::Ok(())
-    /// ```
-    pub fn thread_name(&mut self, name: impl Into<String>) -> &mut Builder {
-        self.blocking.thread_name = numbered_names(name.into());
-        self
-    }
-
-    /// Names the threads the runtime starts with the names `f` returns.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let rt = ember::Builder::new_current_thread()
-    ///     .thread_name_fn(|| "worker".to_string())
-    ///     .build()?;
+    /// assert_eq!(name.as_deref(), Some("svc-0"));
     /// # std::io::Result::Ok(())
     /// ```
     pub fn thread_name_fn<F>(&mut self, f: F) -> &mut Builder
     where
         F: Fn() -> String + Send + Sync + 'static,
     {
-        self.blocking.thread_name = Arc::new(f);
+        self.names = ThreadNames::Each(NameFn(Arc::new(f)));
         self
     }
 
@@ -310,23 +376,28 @@ impl Builder {
     /// # std::io::Result::Ok(())
     /// ```
     pub fn build(&mut self) -> io::Result<Runtime> {
-        match self.kind {
-            Kind::CurrentThread => {
+        let (worker_name, blocking_name) = self.names.build();
+        let blocking = BlockingConfig {
+            thread_name: blocking_name,
+            ..self.blocking.clone()
+        };
+        match self.flavor {
+            Flavor::CurrentThread => {
                 let clock = if self.start_paused {
                     ember_timer::Clock::paused()
                 } else {
                     ember_timer::Clock::real()
                 };
-                Runtime::current_thread(clock, self.blocking.clone())
+                Runtime::current_thread(clock, blocking)
             }
-            Kind::MultiThread(_) if self.start_paused => Err(io::Error::new(
+            Flavor::MultiThread(_) if self.start_paused => Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 "start_paused needs a current-thread runtime (Builder::new_current_thread)",
             )),
-            Kind::MultiThread(workers) => {
+            Flavor::MultiThread(workers) => {
                 let workers = workers
                     .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-                Runtime::multi_thread(workers, self.blocking.clone())
+                Runtime::multi_thread(workers, worker_name, blocking)
             }
         }
     }
@@ -335,8 +406,9 @@ impl Builder {
 impl fmt::Debug for Builder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Builder")
-            .field("kind", &self.kind)
+            .field("flavor", &self.flavor)
             .field("start_paused", &self.start_paused)
+            .field("thread_names", &self.names)
             .field("blocking", &self.blocking)
             .finish()
     }

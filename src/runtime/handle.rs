@@ -1,23 +1,23 @@
-//! The shared, thread-safe handle to a runtime, and this thread's current one.
+//! The shared, thread-safe handle to a runtime.
 //!
-//! Ground rules: a [`Handle`] may be cloned and used from any thread to spawn
-//! tasks. The thread-local "current" handle is set only by
-//! [`Runtime::block_on`](super::Runtime::block_on) and [`Handle::enter`], and
-//! restored by their guards in reverse order; it is what [`crate::spawn`]
-//! uses.
+//! # Ground rules
+//!
+//! The facade keeps no thread-local of its own. A runtime is current on a
+//! thread when both of its halves are: the executor's context holds its
+//! scheduler's handle (which carries the blocking pool), the reactor's
+//! driver context its reactor's (which carries the timer, the signal pipe
+//! and the coop budget). [`Handle::enter`], and
+//! [`Runtime::block_on`](super::Runtime::block_on) through it, enters both
+//! and returns one guard, which leaves both in reverse order. Lookups use
+//! each context's `try_with`, so during thread teardown there is simply no
+//! runtime, never a panic from a destroyed thread-local.
 
 use crate::coop::Budgeted;
 use crate::task::JoinHandle;
 use ember_executor::blocking::{BlockingHandle, BlockingPool};
-use std::cell::RefCell;
 use std::fmt;
 use std::future::Future;
-use std::marker::PhantomData;
 use std::sync::Arc;
-
-thread_local! {
-    static CURRENT: RefCell<Option<Handle>> = const { RefCell::new(None) };
-}
 
 /// A shared handle to a [`Runtime`](super::Runtime): `Clone + Send + Sync`.
 ///
@@ -85,7 +85,11 @@ impl Handle {
     ///
     /// # Panics
     ///
-    /// Outside a runtime; see [`Handle::try_current`].
+    /// Outside a runtime (see [`Handle::try_current`]), with the one message
+    /// every ember crate gives: "there is no ember runtime on this thread:
+    /// start one with `ember::block_on`, `Runtime::block_on` or
+    /// `#[ember::main]`, or enter one with `Runtime::enter` or
+    /// `Handle::enter`".
     ///
     /// # Examples
     ///
@@ -97,11 +101,15 @@ impl Handle {
     /// ```
     #[track_caller]
     pub fn current() -> Handle {
-        Handle::with_current(Handle::clone)
+        match Handle::try_current() {
+            Some(handle) => handle,
+            None => panic!("{}", ember_reactor::__private::NO_RUNTIME),
+        }
     }
 
     /// The handle of the runtime this thread is running or has entered, if
-    /// any.
+    /// any: its scheduler from the executor's context and its reactor from
+    /// the reactor's, both or none. `None` during thread teardown too.
     ///
     /// # Examples
     ///
@@ -112,16 +120,9 @@ impl Handle {
     /// });
     /// ```
     pub fn try_current() -> Option<Handle> {
-        CURRENT.with(|current| current.borrow().clone())
-    }
-
-    /// Runs `f` on the current handle without cloning it.
-    #[track_caller]
-    pub(crate) fn with_current<R>(f: impl FnOnce(&Handle) -> R) -> R {
-        CURRENT.with(|current| match &*current.borrow() {
-            Some(handle) => f(handle),
-            None => panic!("{}", ember_executor::__private::NO_RUNTIME),
-        })
+        let scheduler = ember_executor::Handle::try_current()?;
+        let reactor = ember_reactor::Handle::try_current()?;
+        Some(Handle::from_parts(scheduler, reactor))
     }
 
     /// Spawns a `Send` future onto the runtime, from any thread.
@@ -159,15 +160,14 @@ impl Handle {
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
-        let handle = self.clone();
-        self.scheduler.spawn_blocking(move || {
-            let _enter = handle.enter();
-            f()
-        })
+        spawn_blocking_on(&self.scheduler, Some(self.reactor.clone()), f)
     }
 
     /// Makes this runtime the current one on this thread until the guard is
-    /// dropped: [`crate::spawn`], timers and sockets then use it.
+    /// dropped: [`crate::spawn`], timers and sockets then use it. One guard
+    /// enters both halves of the runtime (see the module's ground rules);
+    /// dropping it restores what was current before, so guards nest. Drop
+    /// them in reverse order.
     ///
     /// # Examples
     ///
@@ -182,15 +182,31 @@ impl Handle {
     /// # std::io::Result::Ok(())
     /// ```
     pub fn enter(&self) -> EnterGuard<'_> {
-        let previous = CURRENT.with(|current| current.borrow_mut().replace(self.clone()));
+        let scheduler = self.scheduler.enter();
         EnterGuard {
-            _timer: self.reactor.timer().enter(),
             _reactor: self.reactor.enter(),
-            _scheduler: self.scheduler.enter(),
-            previous,
-            _handle: PhantomData,
+            _scheduler: scheduler,
         }
     }
+}
+
+/// Runs `f` on `scheduler`'s blocking pool; the executor enters its handle
+/// there, and this enters `reactor`, so that the closure is inside the whole
+/// runtime.
+#[track_caller]
+pub(crate) fn spawn_blocking_on<F, R>(
+    scheduler: &ember_executor::Handle,
+    reactor: Option<ember_reactor::Handle>,
+    f: F,
+) -> JoinHandle<R>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    scheduler.spawn_blocking(move || {
+        let _reactor = reactor.as_ref().map(ember_reactor::Handle::enter);
+        f()
+    })
 }
 
 impl fmt::Debug for Handle {
@@ -202,20 +218,17 @@ impl fmt::Debug for Handle {
 /// Keeps a runtime entered on this thread; see [`Handle::enter`].
 ///
 /// Not `Send`: it must be dropped on the thread that entered.
+///
+/// ```compile_fail
+/// fn assert_send<T: Send>() {}
+/// assert_send::<ember::runtime::EnterGuard<'static>>();
+/// ```
 #[must_use = "the runtime is entered only while the guard lives"]
 pub struct EnterGuard<'a> {
-    _scheduler: ember_executor::EnterGuard<'a>,
+    // Fields drop in declaration order: the reactor's guard, entered last,
+    // leaves first.
     _reactor: ember_reactor::EnterGuard,
-    _timer: ember_timer::EnterGuard,
-    previous: Option<Handle>,
-    _handle: PhantomData<&'a Handle>,
-}
-
-impl Drop for EnterGuard<'_> {
-    fn drop(&mut self) {
-        let previous = self.previous.take();
-        CURRENT.with(|current| *current.borrow_mut() = previous);
-    }
+    _scheduler: ember_executor::EnterGuard<'a>,
 }
 
 impl fmt::Debug for EnterGuard<'_> {

@@ -10,6 +10,12 @@
 //! at a time turns it, the others sleep until there is work. Each runtime
 //! also owns a blocking pool for [`crate::spawn_blocking`] and name lookups.
 //! Build one with [`Builder`], or use [`crate::block_on`] for the defaults.
+//!
+//! A thread is inside a runtime when it has entered both halves: the
+//! executor's context (scheduler, blocking pool, current task) and the
+//! reactor's driver context (sockets, signals, timers, coop budget). One
+//! guard, [`EnterGuard`], enters both; the facade keeps no thread-local of
+//! its own (see [`Handle`]).
 
 mod builder;
 mod handle;
@@ -17,9 +23,11 @@ mod park;
 mod shared_park;
 
 pub use builder::Builder;
+pub(crate) use handle::spawn_blocking_on;
 pub use handle::{EnterGuard, Handle};
 
 use crate::coop::Budgeted;
+use builder::ThreadName;
 use ember_executor::blocking::{BlockingConfig, BlockingPool};
 use ember_executor::{CurrentThread, MultiThread, Unpark};
 use shared_park::{BlockOnPark, BlockOnParker, SharedDriver};
@@ -65,14 +73,15 @@ use std::time::Duration;
 /// # std::io::Result::Ok(())
 /// ```
 pub struct Runtime {
-    /// Declared (so dropped) before `flavor`: running closures are waited
+    /// Declared (so dropped) before `scheduler`: running closures are waited
     /// for while the reactor they may use is alive. Tasks go first, in `Drop`.
     blocking: BlockingPool,
-    flavor: Flavor,
+    scheduler: Scheduler,
     handle: Handle,
 }
 
-enum Flavor {
+/// The running scheduler of each flavor, with the reactor it turns.
+enum Scheduler {
     CurrentThread {
         /// Taken (dropped) first at shutdown, while the reactor is alive.
         scheduler: Option<CurrentThread>,
@@ -116,7 +125,7 @@ impl Runtime {
         let handle = Handle::new(scheduler.handle(), reactor, &blocking);
         Ok(Runtime {
             blocking,
-            flavor: Flavor::CurrentThread {
+            scheduler: Scheduler::CurrentThread {
                 scheduler: Some(scheduler),
                 driver: RefCell::new(driver),
             },
@@ -124,12 +133,16 @@ impl Runtime {
         })
     }
 
-    pub(crate) fn multi_thread(workers: usize, blocking: BlockingConfig) -> io::Result<Runtime> {
+    /// A multi-thread runtime of `workers` workers named by `worker_name`.
+    pub(crate) fn multi_thread(
+        workers: usize,
+        worker_name: ThreadName,
+        blocking: BlockingConfig,
+    ) -> io::Result<Runtime> {
         let driver = ember_reactor::Driver::new(ember_timer::Clock::real())?;
         let reactor = driver.handle().clone();
         let (shared, parks, unparks) = SharedDriver::new(driver, workers.max(1));
         let (scheduler, runners) = MultiThread::new(unparks);
-        let thread_name = Arc::clone(&blocking.thread_name);
         let on_start = blocking.on_thread_start.clone();
         let on_stop = blocking.on_thread_stop.clone();
         let blocking = BlockingPool::new(blocking);
@@ -140,7 +153,7 @@ impl Runtime {
             let handle = handle.clone();
             let (on_start, on_stop) = (on_start.clone(), on_stop.clone());
             let spawned = std::thread::Builder::new()
-                .name(thread_name())
+                .name(worker_name())
                 .spawn(move || {
                     if let Some(f) = &on_start {
                         f();
@@ -168,7 +181,7 @@ impl Runtime {
         }
         Ok(Runtime {
             blocking,
-            flavor: Flavor::MultiThread {
+            scheduler: Scheduler::MultiThread {
                 scheduler,
                 workers: threads,
                 _shared: shared,
@@ -221,8 +234,8 @@ impl Runtime {
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         let _enter = self.handle.enter();
         let future = Budgeted::new(future);
-        match &self.flavor {
-            Flavor::CurrentThread { scheduler, driver } => {
+        match &self.scheduler {
+            Scheduler::CurrentThread { scheduler, driver } => {
                 let scheduler = scheduler
                     .as_ref()
                     .expect("the scheduler lives until the runtime is dropped");
@@ -237,7 +250,7 @@ impl Runtime {
                 let mut park = park::ReactorPark::new(&mut driver);
                 scheduler.block_on(future, &mut park)
             }
-            Flavor::MultiThread { scheduler, .. } => {
+            Scheduler::MultiThread { scheduler, .. } => {
                 let parker = Arc::new(BlockOnParker::default());
                 let unpark: Arc<dyn Unpark> = parker.clone();
                 scheduler.block_on(future, &mut BlockOnPark(parker), unpark)
@@ -315,9 +328,9 @@ impl Runtime {
     /// multi-thread runtime, the workers are stopped and joined first.
     fn shutdown_tasks(&mut self) {
         let _enter = self.handle.enter();
-        match &mut self.flavor {
-            Flavor::CurrentThread { scheduler, .. } => drop(scheduler.take()),
-            Flavor::MultiThread {
+        match &mut self.scheduler {
+            Scheduler::CurrentThread { scheduler, .. } => drop(scheduler.take()),
+            Scheduler::MultiThread {
                 scheduler, workers, ..
             } => {
                 scheduler.shutdown();
@@ -335,15 +348,15 @@ impl Drop for Runtime {
     fn drop(&mut self) {
         self.shutdown_tasks();
         // The blocking pool's own drop then waits for running closures,
-        // before the reactor (in `flavor`, declared after it) closes.
+        // before the reactor (in `scheduler`, declared after it) closes.
     }
 }
 
 impl fmt::Debug for Runtime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let flavor = match self.flavor {
-            Flavor::CurrentThread { .. } => "current_thread",
-            Flavor::MultiThread { .. } => "multi_thread",
+        let flavor = match self.scheduler {
+            Scheduler::CurrentThread { .. } => "current_thread",
+            Scheduler::MultiThread { .. } => "multi_thread",
         };
         f.debug_struct("Runtime")
             .field("flavor", &flavor)

@@ -1,6 +1,6 @@
 //! The timer [`Driver`] (owned by the reactor, fires due entries) and its
-//! shared [`Handle`] (registers entries from any thread), plus the
-//! thread-local "current handle" that [`Handle::enter`] sets.
+//! shared [`Handle`] (registers entries from any thread). Which handle is
+//! current on a thread is not kept here: see [`crate::context`].
 //!
 //! # Ground rules
 //!
@@ -28,38 +28,19 @@
 //!   sees the shutdown; then it gives its entry back and registers on the
 //!   timer current where it is polled (a deadline is only an instant). The
 //!   wheel of a shut-down driver is never processed or inserted into again.
+//!   A `Sleep` made by [`Handle::sleep`] (bound to a handle, not yet
+//!   registered) that finds its handle's driver shut down does the same.
 
-use std::cell::RefCell;
 use std::fmt;
-use std::marker::PhantomData;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::task::Waker;
 use std::time::Duration;
 
 use crate::clock::Clock;
+use crate::context::{self, NO_RUNTIME};
 use crate::instant::{saturating_add_std, Instant};
 use crate::wheel::{Wheel, MAX_TICK};
-
-const NO_TIMER: &str = "there is no ember timer running: call this from inside ember::block_on, a Runtime or #[ember::main]";
-
-thread_local! {
-    static CURRENT: RefCell<Option<Handle>> = const { RefCell::new(None) };
-}
-
-/// Runs `f` on the current thread's handle without cloning it, or returns
-/// `None` outside a timer context.
-pub(crate) fn with_current<R>(f: impl FnOnce(&Handle) -> R) -> Option<R> {
-    CURRENT
-        .try_with(|current| current.borrow().as_ref().map(f))
-        .ok()
-        .flatten()
-}
-
-/// Panics because a timer is needed and there is none on this thread.
-pub(crate) fn no_timer() -> ! {
-    panic!("{}", NO_TIMER)
-}
 
 /// State shared by a driver and all its handles.
 struct Shared {
@@ -96,16 +77,15 @@ const TICKS_PER_SEC: u64 = 1_000_000_000 / TICK_NANOS as u64;
 /// # Examples
 ///
 /// ```
-/// use ember_timer::{sleep, Clock, Driver};
+/// use ember_timer::{Clock, Driver};
 /// use std::future::Future;
 /// use std::pin::pin;
 /// use std::task::{Context, Waker};
 /// use std::time::Duration;
 ///
 /// let mut driver = Driver::new(Clock::paused());
-/// let _guard = driver.handle().enter();
 ///
-/// let mut sleep = pin!(sleep(Duration::from_secs(30)));
+/// let mut sleep = pin!(driver.handle().sleep(Duration::from_secs(30)));
 /// # struct Noop;
 /// # impl std::task::Wake for Noop { fn wake(self: std::sync::Arc<Self>) {} }
 /// # let noop = Waker::from(std::sync::Arc::new(Noop));
@@ -229,8 +209,27 @@ impl fmt::Debug for Driver {
 }
 
 /// A shared reference to a timer [`Driver`]: `Clone + Send + Sync`. Timers
-/// register through it; [`Handle::enter`] makes it the current thread's
-/// timer, which [`sleep`](crate::sleep), [`Instant::now`] and friends use.
+/// register through it.
+///
+/// Its constructors ([`Handle::sleep`], [`Handle::timeout`],
+/// [`Handle::interval`] and their `_until`/`_at` forms) make timers that
+/// wait on this timer, wherever they are polled; [`Handle::now`] reads its
+/// clock. The free functions ([`sleep`](crate::sleep), [`Instant::now`],
+/// ...) use the current thread's timer instead, which a runtime built on
+/// this crate provides ([`Handle::try_current`]).
+///
+/// # Examples
+///
+/// ```
+/// use ember_timer::{Clock, Driver};
+/// use std::time::Duration;
+///
+/// let driver = Driver::new(Clock::paused());
+/// let handle = driver.handle().clone();
+/// let start = handle.now();
+/// handle.clock().advance(Duration::from_secs(5));
+/// assert_eq!(handle.now() - start, Duration::from_secs(5));
+/// ```
 #[derive(Clone)]
 pub struct Handle {
     shared: Arc<Shared>,
@@ -242,59 +241,50 @@ impl Handle {
         &self.shared.clock
     }
 
-    /// The current thread's timer handle.
+    /// The current time on this timer's clock.
+    ///
+    /// ```
+    /// use ember_timer::{Clock, Driver};
+    ///
+    /// let driver = Driver::new(Clock::paused());
+    /// let handle = driver.handle();
+    /// assert_eq!(handle.now(), handle.clock().now());
+    /// ```
+    pub fn now(&self) -> Instant {
+        self.shared.clock.now()
+    }
+
+    /// The current thread's timer: the one of the ember runtime this thread
+    /// is in.
     ///
     /// # Panics
     ///
-    /// Outside a timer context (no [`Handle::enter`] guard alive on this
-    /// thread), with "there is no ember timer running: call this from inside
-    /// ember::block_on, a Runtime or `#[ember::main]`".
+    /// If there is none (see [`Handle::try_current`]), with the message
+    /// every ember crate gives for a missing runtime, which says how to
+    /// start one.
     ///
-    /// # Examples
-    ///
-    /// ```
-    /// use ember_timer::{Clock, Driver, Handle};
-    ///
-    /// let driver = Driver::new(Clock::real());
-    /// let _guard = driver.handle().enter();
-    /// assert!(!Handle::current().clock().is_paused());
+    /// ```should_panic
+    /// // No runtime on this thread.
+    /// let _ = ember_timer::Handle::current();
     /// ```
     #[track_caller]
     pub fn current() -> Handle {
         match Handle::try_current() {
             Some(handle) => handle,
-            None => panic!("{}", NO_TIMER),
+            None => panic!("{NO_RUNTIME}"),
         }
     }
 
-    /// The current thread's timer handle, or `None` outside a timer context.
+    /// The current thread's timer, or `None` on a thread that is in no ember
+    /// runtime (and during its teardown). Which timer is current is decided
+    /// by the runtime built on this crate: ember's reactor makes its timer
+    /// current on every thread that uses that reactor.
     ///
     /// ```
     /// assert!(ember_timer::Handle::try_current().is_none());
     /// ```
     pub fn try_current() -> Option<Handle> {
-        with_current(Handle::clone)
-    }
-
-    /// Makes this the current thread's timer until the guard is dropped,
-    /// which restores the previous one.
-    ///
-    /// ```
-    /// use ember_timer::{Clock, Driver, Handle};
-    ///
-    /// let driver = Driver::new(Clock::paused());
-    /// {
-    ///     let _guard = driver.handle().enter();
-    ///     assert!(Handle::current().clock().is_paused());
-    /// }
-    /// assert!(Handle::try_current().is_none());
-    /// ```
-    pub fn enter(&self) -> EnterGuard {
-        let previous = CURRENT.with(|current| current.replace(Some(self.clone())));
-        EnterGuard {
-            previous,
-            _not_send: PhantomData,
-        }
+        context::with_current(Handle::clone)
     }
 
     /// Whether this timer's driver was dropped. Exact under the wheel's lock
@@ -380,32 +370,6 @@ impl fmt::Debug for Handle {
     }
 }
 
-/// Restores the previous current timer handle when dropped; returned by
-/// [`Handle::enter`]. `!Send`: it must be dropped on the thread that entered.
-///
-/// ```compile_fail
-/// fn assert_send<T: Send>() {}
-/// assert_send::<ember_timer::EnterGuard>();
-/// ```
-pub struct EnterGuard {
-    previous: Option<Handle>,
-    _not_send: PhantomData<*const ()>,
-}
-
-impl Drop for EnterGuard {
-    fn drop(&mut self) {
-        let previous = self.previous.take();
-        // Bind the replaced handle so it drops after the RefCell is released.
-        let _entered = CURRENT.try_with(|current| current.replace(previous));
-    }
-}
-
-impl fmt::Debug for EnterGuard {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EnterGuard").finish_non_exhaustive()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -456,13 +420,14 @@ mod tests {
     }
 
     #[test]
-    fn enter_nests_and_restores() {
+    fn the_current_handle_is_what_the_provider_shows() {
+        use crate::context::test_provider::enter;
         assert!(Handle::try_current().is_none());
         let a = Driver::new(Clock::real());
         let b = Driver::new(Clock::paused());
-        let guard_a = a.handle().enter();
+        let guard_a = enter(a.handle());
         {
-            let _guard_b = b.handle().enter();
+            let _guard_b = enter(b.handle());
             assert!(Handle::current().same_driver(b.handle()));
         }
         assert!(Handle::current().same_driver(a.handle()));
@@ -471,9 +436,12 @@ mod tests {
     }
 
     #[test]
-    #[should_panic(expected = "there is no ember timer running")]
-    fn current_panics_outside() {
-        let _ = Handle::current();
+    fn current_panics_outside_with_the_one_message() {
+        let panic = std::panic::catch_unwind(Handle::current).expect_err("no timer here");
+        assert_eq!(
+            panic.downcast_ref::<String>().map(String::as_str),
+            Some(NO_RUNTIME)
+        );
     }
 
     #[test]

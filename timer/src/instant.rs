@@ -6,7 +6,7 @@ use std::fmt;
 use std::ops::{Add, AddAssign, Sub, SubAssign};
 use std::time::Duration;
 
-use crate::driver;
+use crate::context;
 
 /// A measurement of a monotonically nondecreasing clock, as
 /// [`std::time::Instant`], but read through the current ember timer's
@@ -19,15 +19,15 @@ use crate::driver;
 /// # Examples
 ///
 /// ```
-/// use ember_timer::{Clock, Driver, Instant};
+/// use ember_timer::{Clock, Driver};
 /// use std::time::Duration;
 ///
 /// let driver = Driver::new(Clock::paused());
-/// let _guard = driver.handle().enter();
+/// let timer = driver.handle();
 ///
-/// let start = Instant::now();
-/// driver.handle().clock().advance(Duration::from_secs(30));
-/// assert_eq!(start.elapsed(), Duration::from_secs(30));
+/// let start = timer.now();
+/// timer.clock().advance(Duration::from_secs(30));
+/// assert_eq!(timer.now() - start, Duration::from_secs(30));
 ///
 /// // Saturating, never panics:
 /// let never = start + Duration::MAX;
@@ -39,7 +39,8 @@ pub struct Instant(std::time::Instant);
 impl Instant {
     /// Returns the current time of the current thread's timer clock (see
     /// [`Handle::try_current`](crate::Handle::try_current)), or of
-    /// [`std::time::Instant::now`] outside a runtime.
+    /// [`std::time::Instant::now`] outside a runtime. A given timer's time
+    /// is [`Handle::now`](crate::Handle::now).
     ///
     /// # Examples
     ///
@@ -49,7 +50,7 @@ impl Instant {
     /// assert!(b >= a);
     /// ```
     pub fn now() -> Instant {
-        driver::with_current(|handle| handle.clock().now())
+        context::with_current(|handle| handle.now())
             .unwrap_or_else(|| Instant(std::time::Instant::now()))
     }
 

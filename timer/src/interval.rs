@@ -1,11 +1,14 @@
 //! [`Interval`]: a stream of ticks every `period`, with a policy for ticks
-//! missed while the owner was busy ([`MissedTickBehavior`]).
+//! missed while the owner was busy ([`MissedTickBehavior`]), and its
+//! constructors ([`interval`] and [`interval_at`] on the current timer,
+//! [`Handle::interval`] and [`Handle::interval_at`] on a given one).
 
 use std::future::{poll_fn, Future};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use crate::driver::Handle;
 use crate::instant::Instant;
 use crate::sleep::{sleep_until, Sleep};
 
@@ -13,41 +16,39 @@ use crate::sleep::{sleep_until, Sleep};
 /// delay does not switch an interval onto its missed-tick policy.
 const MISSED_TOLERANCE: Duration = Duration::from_millis(5);
 
-/// An [`Interval`] whose first tick completes immediately and then every
-/// `period`. Same as `interval_at(Instant::now(), period)`.
+/// An [`Interval`] on the current timer whose first tick completes
+/// immediately and then every `period`. Same as
+/// `interval_at(Instant::now(), period)`; to tick on a given timer, use
+/// [`Handle::interval`].
 ///
 /// # Panics
 ///
-/// If `period` is zero.
+/// If `period` is zero. Polling panics as [`sleep`](crate::sleep) does: if a
+/// tick is not due and there is no current timer.
 ///
 /// # Examples
 ///
 /// ```
-/// use ember_timer::{interval, Clock, Driver};
+/// use ember_timer::interval;
 /// use std::task::{Context, Poll, Waker};
 /// use std::time::Duration;
-///
-/// let mut driver = Driver::new(Clock::paused());
-/// let _guard = driver.handle().enter();
 /// # struct Noop;
 /// # impl std::task::Wake for Noop { fn wake(self: std::sync::Arc<Self>) {} }
 /// # let noop = Waker::from(std::sync::Arc::new(Noop));
 /// let mut cx = Context::from_waker(&noop);
 ///
+/// // The first tick is due at once: no timer needed for it.
 /// let mut every = interval(Duration::from_millis(10));
-/// let Poll::Ready(start) = every.poll_tick(&mut cx) else { panic!() };
-/// assert!(every.poll_tick(&mut cx).is_pending());
-/// driver.handle().clock().advance(Duration::from_millis(10));
-/// driver.process();
-/// assert_eq!(every.poll_tick(&mut cx), Poll::Ready(start + Duration::from_millis(10)));
+/// assert!(every.poll_tick(&mut cx).is_ready());
 /// ```
 #[track_caller]
 pub fn interval(period: Duration) -> Interval {
     interval_at(Instant::now(), period)
 }
 
-/// An [`Interval`] whose first tick completes at `start`, then every
-/// `period`.
+/// An [`Interval`] on the current timer whose first tick completes at
+/// `start`, then every `period`. To tick on a given timer, use
+/// [`Handle::interval_at`].
 ///
 /// # Panics
 ///
@@ -58,11 +59,74 @@ pub fn interval(period: Duration) -> Interval {
 /// ```
 #[track_caller]
 pub fn interval_at(start: Instant, period: Duration) -> Interval {
-    assert!(!period.is_zero(), "`period` must be non-zero");
-    Interval {
-        delay: sleep_until(start),
-        period,
-        missed_tick_behavior: MissedTickBehavior::default(),
+    Interval::new(sleep_until(start), period)
+}
+
+impl Handle {
+    /// An [`Interval`] on this timer whose first tick completes immediately
+    /// and then every `period`: like [`interval`], but bound to this handle
+    /// instead of the current thread's timer (see [`Handle::sleep`]).
+    ///
+    /// # Panics
+    ///
+    /// If `period` is zero.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ember_timer::{Clock, Driver};
+    /// use std::task::{Context, Poll, Waker};
+    /// use std::time::Duration;
+    ///
+    /// let mut driver = Driver::new(Clock::paused());
+    /// # struct Noop;
+    /// # impl std::task::Wake for Noop { fn wake(self: std::sync::Arc<Self>) {} }
+    /// # let noop = Waker::from(std::sync::Arc::new(Noop));
+    /// let mut cx = Context::from_waker(&noop);
+    ///
+    /// let mut every = driver.handle().interval(Duration::from_millis(10));
+    /// let Poll::Ready(start) = every.poll_tick(&mut cx) else { panic!() };
+    /// assert!(every.poll_tick(&mut cx).is_pending());
+    /// driver.handle().clock().advance(Duration::from_millis(10));
+    /// driver.process();
+    /// assert_eq!(every.poll_tick(&mut cx), Poll::Ready(start + Duration::from_millis(10)));
+    /// ```
+    #[track_caller]
+    pub fn interval(&self, period: Duration) -> Interval {
+        self.interval_at(self.now(), period)
+    }
+
+    /// An [`Interval`] on this timer whose first tick completes at `start`,
+    /// then every `period`: like [`interval_at`], but bound to this handle.
+    ///
+    /// # Panics
+    ///
+    /// If `period` is zero.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ember_timer::{Clock, Driver};
+    /// use std::task::{Context, Poll, Waker};
+    /// use std::time::Duration;
+    ///
+    /// let mut driver = Driver::new(Clock::paused());
+    /// let handle = driver.handle().clone();
+    /// # struct Noop;
+    /// # impl std::task::Wake for Noop { fn wake(self: std::sync::Arc<Self>) {} }
+    /// # let noop = Waker::from(std::sync::Arc::new(Noop));
+    /// let mut cx = Context::from_waker(&noop);
+    ///
+    /// let first = handle.now() + Duration::from_secs(1);
+    /// let mut every = handle.interval_at(first, Duration::from_secs(1));
+    /// assert!(every.poll_tick(&mut cx).is_pending());
+    /// handle.clock().advance(Duration::from_secs(1));
+    /// driver.process();
+    /// assert_eq!(every.poll_tick(&mut cx), Poll::Ready(first));
+    /// ```
+    #[track_caller]
+    pub fn interval_at(&self, start: Instant, period: Duration) -> Interval {
+        Interval::new(self.sleep_until(start), period)
     }
 }
 
@@ -108,7 +172,9 @@ impl MissedTickBehavior {
     }
 }
 
-/// Ticks every `period`; created by [`interval`] and [`interval_at`].
+/// Ticks every `period`; created by [`interval`] and [`interval_at`] (on
+/// the current timer) and by [`Handle::interval`] and
+/// [`Handle::interval_at`] (on that handle's timer).
 ///
 /// Each tick yields the instant it was scheduled for (not when it was
 /// observed). Missed ticks follow [`MissedTickBehavior`].
@@ -121,6 +187,17 @@ pub struct Interval {
 }
 
 impl Interval {
+    /// Ticks first when `delay` completes, then every `period`.
+    #[track_caller]
+    fn new(delay: Sleep, period: Duration) -> Interval {
+        assert!(!period.is_zero(), "`period` must be non-zero");
+        Interval {
+            delay,
+            period,
+            missed_tick_behavior: MissedTickBehavior::default(),
+        }
+    }
+
     /// Completes at the next tick with its scheduled instant.
     ///
     /// # Cancel safety
@@ -136,8 +213,8 @@ impl Interval {
     ///
     /// # Panics
     ///
-    /// If the tick is not due and there is no current timer (see
-    /// [`Handle::current`](crate::Handle::current)).
+    /// If the tick is not due and there is no timer to wait on, as
+    /// [`Sleep`] (see [`Handle::current`]).
     pub fn poll_tick(&mut self, cx: &mut Context<'_>) -> Poll<Instant> {
         if Pin::new(&mut self.delay).poll(cx).is_pending() {
             return Poll::Pending;
@@ -156,17 +233,16 @@ impl Interval {
     /// Restarts the schedule: the next tick is one `period` from now.
     ///
     /// ```
-    /// use ember_timer::{interval, Clock, Driver};
+    /// use ember_timer::{Clock, Driver};
     /// use std::task::{Context, Waker};
     /// use std::time::Duration;
     ///
     /// let driver = Driver::new(Clock::paused());
-    /// let _guard = driver.handle().enter();
     /// # struct Noop;
     /// # impl std::task::Wake for Noop { fn wake(self: std::sync::Arc<Self>) {} }
     /// # let noop = Waker::from(std::sync::Arc::new(Noop));
     /// let mut cx = Context::from_waker(&noop);
-    /// let mut every = interval(Duration::from_secs(1));
+    /// let mut every = driver.handle().interval(Duration::from_secs(1));
     /// every.reset(); // no immediate first tick any more
     /// assert!(every.poll_tick(&mut cx).is_pending());
     /// ```

@@ -10,8 +10,14 @@
 //! driver; before it blocks it asks [`Driver::next_deadline`] how long it may
 //! sleep, and after every poll it calls [`Driver::process`], which fires what
 //! is due and wakes the waiting tasks once the wheel's lock is released.
-//! [`Handle::enter`] makes a handle the thread's current timer, which
-//! [`sleep`], [`timeout`], [`interval`] and [`Instant::now`] use.
+//!
+//! Timers are made two ways. [`Handle::sleep`], [`Handle::timeout`],
+//! [`Handle::interval`] (and their `_until`/`_at` forms) wait on that
+//! handle's timer, and [`Handle::now`] reads its clock: this is how the
+//! crate is used on its own. The free functions [`sleep`], [`timeout`],
+//! [`interval`] and [`Instant::now`] use the current thread's timer, which
+//! the runtime built on this crate provides (in ember, the timer of the
+//! reactor the thread uses): the crate keeps no thread-local of its own.
 //!
 //! The wheel has 7 levels of 64 slots over ticks of 1/16 ms (62.5 µs)
 //! counted from the driver's start: level 0 slots are one tick wide, level 6
@@ -50,7 +56,7 @@
 //!
 //! A deadline is only an instant, so timers may outlive their timer: when a
 //! [`Driver`] is dropped it wakes its pending timers, and each then waits on
-//! the timer current where it is next polled.
+//! the current timer where it is next polled.
 //!
 //! # Testing with a paused clock
 //!
@@ -59,20 +65,19 @@
 //! tested in microseconds:
 //!
 //! ```
-//! use ember_timer::{timeout, Clock, Driver};
+//! use ember_timer::{Clock, Driver};
 //! use std::future::{pending, Future};
 //! use std::pin::pin;
 //! use std::task::{Context, Poll, Waker};
 //! use std::time::Duration;
 //!
 //! let mut driver = Driver::new(Clock::paused());
-//! let _guard = driver.handle().enter();
 //! # struct Noop;
 //! # impl std::task::Wake for Noop { fn wake(self: std::sync::Arc<Self>) {} }
 //! # let noop = Waker::from(std::sync::Arc::new(Noop));
 //! let mut cx = Context::from_waker(&noop);
 //!
-//! let mut slow = pin!(timeout(Duration::from_secs(30), pending::<()>()));
+//! let mut slow = pin!(driver.handle().timeout(Duration::from_secs(30), pending::<()>()));
 //! assert!(slow.as_mut().poll(&mut cx).is_pending());
 //! driver.handle().clock().advance(Duration::from_secs(29));
 //! assert_eq!(driver.process(), 0);
@@ -83,6 +88,7 @@
 #![forbid(unsafe_code)]
 
 mod clock;
+mod context;
 mod driver;
 mod instant;
 mod interval;
@@ -91,7 +97,7 @@ mod timeout;
 mod wheel;
 
 pub use clock::Clock;
-pub use driver::{Driver, EnterGuard, Handle};
+pub use driver::{Driver, Handle};
 pub use instant::Instant;
 pub use interval::{interval, interval_at, Interval, MissedTickBehavior};
 pub use sleep::{sleep, sleep_until, Sleep};
@@ -103,7 +109,27 @@ pub use timeout::{timeout, timeout_at, Elapsed, Timeout};
 pub mod __private {
     use crate::{Driver, Instant};
 
+    pub use crate::context::{ContextProvider, NO_RUNTIME};
     pub use crate::driver::WakeHook;
+
+    /// Installs how the timer finds the current thread's [`Handle`](crate::Handle):
+    /// `provider` shows it, borrowed, to the visitor it is given, or does not
+    /// call the visitor on a thread without one. Process-wide and set once:
+    /// the first provider wins; returns whether this one is installed. The
+    /// reactor's `Driver::new` installs its driver context.
+    ///
+    /// ```
+    /// use ember_timer::__private::set_context;
+    /// use ember_timer::Handle;
+    ///
+    /// fn nowhere(_visit: &mut dyn FnMut(&Handle)) {}
+    /// assert!(set_context(nowhere));
+    /// assert!(!set_context(nowhere), "the first provider wins");
+    /// assert!(Handle::try_current().is_none());
+    /// ```
+    pub fn set_context(provider: ContextProvider) -> bool {
+        crate::context::set(provider)
+    }
 
     /// [`Driver::next_deadline`] for an owner about to sleep until it: until
     /// [`end_sleep`], a timer inserted (from any thread) with an earlier

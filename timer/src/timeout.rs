@@ -1,5 +1,7 @@
-//! [`Timeout`]: a future raced against a [`Sleep`], plus [`timeout`],
-//! [`timeout_at`] and the [`Elapsed`] error.
+//! [`Timeout`]: a future raced against a [`Sleep`], plus its constructors
+//! ([`timeout`] and [`timeout_at`] on the current timer,
+//! [`Handle::timeout`] and [`Handle::timeout_at`] on a given one) and the
+//! [`Elapsed`] error.
 
 use std::error::Error;
 use std::fmt;
@@ -9,6 +11,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use crate::driver::Handle;
 use crate::instant::Instant;
 use crate::sleep::{sleep_until, Sleep};
 
@@ -25,7 +28,8 @@ use crate::sleep::{sleep_until, Sleep};
 /// (tokio starts it at the call to `timeout`). For `timeout(d, f).await` that
 /// is the same moment; it makes a timeout whose future is ready at once
 /// cost nothing: no clock read, no context lookup, no wheel entry. To count
-/// from an earlier instant, use [`timeout_at`].
+/// from an earlier instant, use [`timeout_at`]; to wait on a given timer
+/// rather than the current thread's, [`Handle::timeout`].
 ///
 /// # Cancel safety
 ///
@@ -34,37 +38,29 @@ use crate::sleep::{sleep_until, Sleep};
 /// # Panics
 ///
 /// Polling panics if the inner future is pending, the deadline has not
-/// passed, and there is no current timer (see [`Handle::current`](crate::Handle::current)).
+/// passed, and there is no current timer (see [`Handle::current`]).
 ///
 /// # Examples
 ///
 /// ```
-/// use ember_timer::{sleep, timeout, Clock, Driver};
+/// use ember_timer::timeout;
 /// use std::future::{self, Future};
 /// use std::pin::pin;
 /// use std::task::{Context, Poll, Waker};
 /// use std::time::Duration;
-///
-/// let mut driver = Driver::new(Clock::paused());
-/// let _guard = driver.handle().enter();
 /// # struct Noop;
 /// # impl std::task::Wake for Noop { fn wake(self: std::sync::Arc<Self>) {} }
 /// # let noop = Waker::from(std::sync::Arc::new(Noop));
 /// let mut cx = Context::from_waker(&noop);
 ///
+/// // Ready at once: no clock read, no timer needed.
 /// let mut quick = pin!(timeout(Duration::from_secs(1), future::ready(7)));
 /// assert_eq!(quick.as_mut().poll(&mut cx), Poll::Ready(Ok(7)));
-///
-/// let mut slow = pin!(timeout(Duration::from_secs(30), future::pending::<()>()));
-/// assert!(slow.as_mut().poll(&mut cx).is_pending());
-/// driver.handle().clock().advance(Duration::from_secs(30));
-/// driver.process();
-/// assert!(matches!(slow.as_mut().poll(&mut cx), Poll::Ready(Err(_))));
 /// ```
 pub fn timeout<F: IntoFuture>(duration: Duration, future: F) -> Timeout<F::IntoFuture> {
     Timeout {
         value: future.into_future(),
-        delay: Delay::After(duration),
+        delay: Delay::After(duration, None),
     }
 }
 
@@ -101,9 +97,94 @@ pub fn timeout_at<F: IntoFuture>(deadline: Instant, future: F) -> Timeout<F::Int
     }
 }
 
+impl Handle {
+    /// Requires `future` to complete within `duration` on this timer: like
+    /// [`timeout`], but bound to this handle instead of the current thread's
+    /// timer (see [`Handle::sleep`]). The clock starts at the first poll that
+    /// finds `future` pending.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the `Timeout` drops the inner future and cancels the
+    /// deadline.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ember_timer::{Clock, Driver};
+    /// use std::future::{self, Future};
+    /// use std::pin::pin;
+    /// use std::task::{Context, Poll, Waker};
+    /// use std::time::Duration;
+    ///
+    /// let mut driver = Driver::new(Clock::paused());
+    /// # struct Noop;
+    /// # impl std::task::Wake for Noop { fn wake(self: std::sync::Arc<Self>) {} }
+    /// # let noop = Waker::from(std::sync::Arc::new(Noop));
+    /// let mut cx = Context::from_waker(&noop);
+    ///
+    /// let mut quick = pin!(driver.handle().timeout(Duration::from_secs(1), future::ready(7)));
+    /// assert_eq!(quick.as_mut().poll(&mut cx), Poll::Ready(Ok(7)));
+    ///
+    /// let mut slow = pin!(driver.handle().timeout(Duration::from_secs(30), future::pending::<()>()));
+    /// assert!(slow.as_mut().poll(&mut cx).is_pending());
+    /// driver.handle().clock().advance(Duration::from_secs(30));
+    /// driver.process();
+    /// assert!(matches!(slow.as_mut().poll(&mut cx), Poll::Ready(Err(_))));
+    /// ```
+    pub fn timeout<F: IntoFuture>(&self, duration: Duration, future: F) -> Timeout<F::IntoFuture> {
+        Timeout {
+            value: future.into_future(),
+            delay: Delay::After(duration, Some(self.clone())),
+        }
+    }
+
+    /// Requires `future` to complete before `deadline` on this timer: like
+    /// [`timeout_at`], but bound to this handle (see [`Handle::sleep`]).
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`Handle::timeout`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ember_timer::{Clock, Driver};
+    /// use std::future::{pending, Future};
+    /// use std::pin::pin;
+    /// use std::task::{Context, Poll, Waker};
+    /// use std::time::Duration;
+    ///
+    /// let mut driver = Driver::new(Clock::paused());
+    /// let handle = driver.handle().clone();
+    /// # struct Noop;
+    /// # impl std::task::Wake for Noop { fn wake(self: std::sync::Arc<Self>) {} }
+    /// # let noop = Waker::from(std::sync::Arc::new(Noop));
+    /// let mut cx = Context::from_waker(&noop);
+    ///
+    /// let mut late = pin!(handle.timeout_at(handle.now() + Duration::from_secs(3), pending::<()>()));
+    /// assert!(late.as_mut().poll(&mut cx).is_pending());
+    /// handle.clock().advance(Duration::from_secs(3));
+    /// driver.process();
+    /// assert!(matches!(late.as_mut().poll(&mut cx), Poll::Ready(Err(_))));
+    /// ```
+    pub fn timeout_at<F: IntoFuture>(
+        &self,
+        deadline: Instant,
+        future: F,
+    ) -> Timeout<F::IntoFuture> {
+        Timeout {
+            value: future.into_future(),
+            delay: Delay::Sleep(self.sleep_until(deadline)),
+        }
+    }
+}
+
 pin_project_lite::pin_project! {
-    /// A future with a deadline; created by [`timeout`] and [`timeout_at`].
-    /// Its output is `Ok(output)` if the inner future completed first, else
+    /// A future with a deadline; created by [`timeout`] and [`timeout_at`]
+    /// (on the current timer) and by [`Handle::timeout`] and
+    /// [`Handle::timeout_at`] (on that handle's timer). Its output is
+    /// `Ok(output)` if the inner future completed first, else
     /// `Err(Elapsed)`.
     #[derive(Debug)]
     #[must_use = "futures do nothing unless you `.await` or poll them"]
@@ -114,11 +195,11 @@ pin_project_lite::pin_project! {
     }
 }
 
-/// A [`Timeout`]'s deadline: a duration until the first pending poll, then
-/// a [`Sleep`] (which is `Unpin`).
+/// A [`Timeout`]'s deadline: a duration (and the handle it is bound to, if
+/// any) until the first pending poll, then a [`Sleep`] (which is `Unpin`).
 #[derive(Debug)]
 enum Delay {
-    After(Duration),
+    After(Duration, Option<Handle>),
     Sleep(Sleep),
 }
 
@@ -149,9 +230,9 @@ impl<F: Future> Future for Timeout<F> {
         }
         let expired = match this.delay {
             Delay::Sleep(delay) => Pin::new(delay).poll(cx),
-            Delay::After(duration) => {
+            Delay::After(duration, on) => {
                 // The clock starts now; a zero duration has elapsed already.
-                let (delay, expired) = Sleep::start(*duration, cx);
+                let (delay, expired) = Sleep::start(*duration, on.take(), cx);
                 *this.delay = Delay::Sleep(delay);
                 expired
             }

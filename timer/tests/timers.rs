@@ -14,7 +14,7 @@ use ember_timer::{
     interval, interval_at, sleep, sleep_until, timeout, timeout_at, Clock, Driver, Elapsed, Handle,
     Instant, Interval, MissedTickBehavior, Sleep, Timeout,
 };
-use util::{advance, noop, paused, poll, Counter};
+use util::{advance, enter, noop, paused, poll, Counter};
 
 const MS: Duration = Duration::from_millis(1);
 const SEC: Duration = Duration::from_secs(1);
@@ -22,7 +22,7 @@ const SEC: Duration = Duration::from_secs(1);
 #[test]
 fn sleep_fires_at_its_deadline_and_not_before() {
     let mut driver = paused();
-    let _g = driver.handle().enter();
+    let _g = enter(driver.handle());
     let w = Counter::new();
     let mut s = pin!(sleep(SEC));
     assert!(poll(s.as_mut(), &w).is_pending());
@@ -40,7 +40,7 @@ fn sleep_fires_at_its_deadline_and_not_before() {
 #[test]
 fn sub_millisecond_deadlines_fire_at_their_tick_and_never_early() {
     let mut driver = paused();
-    let _g = driver.handle().enter();
+    let _g = enter(driver.handle());
     let w = Counter::new();
     let us = Duration::from_micros;
     // 1.5 ms is 24 ticks of 62.5 µs exactly: it fires at 1.5 ms.
@@ -64,7 +64,7 @@ fn sub_millisecond_deadlines_fire_at_their_tick_and_never_early() {
 #[test]
 fn zero_and_past_deadlines_are_ready_on_first_poll() {
     let driver = paused();
-    let _g = driver.handle().enter();
+    let _g = enter(driver.handle());
     let w = Counter::new();
     assert!(poll(pin!(sleep(Duration::ZERO)), &w).is_ready());
     let past = Instant::now() - Duration::from_secs(3600);
@@ -77,7 +77,7 @@ fn deadlines_due_since_the_last_process_are_ready_on_first_poll() {
     // The clock moved on but the driver has not processed since: the first
     // poll reads the clock, completes, and takes no entry.
     let driver = paused();
-    let _g = driver.handle().enter();
+    let _g = enter(driver.handle());
     let w = Counter::new();
     let start = Instant::now();
     driver.handle().clock().advance(5 * MS);
@@ -97,7 +97,7 @@ fn zero_sleeps_and_timeouts_on_a_real_clock_complete_on_first_poll() {
     // A real clock never sits on a tick boundary: a zero deadline is due at
     // once but its tick lies ahead, so comparing with the wheel alone waits.
     let driver = Driver::new(Clock::real());
-    let _g = driver.handle().enter();
+    let _g = enter(driver.handle());
     let w = Counter::new();
     for _ in 0..100 {
         assert!(poll(pin!(sleep(Duration::ZERO)), &w).is_ready());
@@ -113,7 +113,7 @@ fn zero_sleeps_and_timeouts_on_a_real_clock_complete_on_first_poll() {
 #[test]
 fn zero_timeout_polls_its_future_once() {
     let driver = Driver::new(Clock::real());
-    let _g = driver.handle().enter();
+    let _g = enter(driver.handle());
     let w = Counter::new();
     let mut polls = 0;
     let counted = std::future::poll_fn(|_| {
@@ -135,7 +135,7 @@ fn zero_timeout_polls_its_future_once() {
 #[test]
 fn thirty_second_timeout_on_a_paused_clock() {
     let mut driver = paused();
-    let _g = driver.handle().enter();
+    let _g = enter(driver.handle());
     let w = Counter::new();
     let mut t = pin!(timeout(Duration::from_secs(30), pending::<()>()));
     assert!(poll(t.as_mut(), &w).is_pending());
@@ -158,7 +158,7 @@ fn reactor_style_loop_reaches_exact_deadlines() {
     // Jump the clock to next_deadline() and process, as the reactor does with
     // a paused clock: deadlines in coarse slots converge on the exact tick.
     let mut driver = paused();
-    let _g = driver.handle().enter();
+    let _g = enter(driver.handle());
     let start = Instant::now();
     let w = Counter::new();
     let delays = [
@@ -194,7 +194,7 @@ fn reactor_style_loop_reaches_exact_deadlines() {
 #[test]
 fn duration_max_never_fires_and_never_panics() {
     let mut driver = paused();
-    let _g = driver.handle().enter();
+    let _g = enter(driver.handle());
     let w = Counter::new();
     let mut forever = pin!(sleep(Duration::MAX));
     let mut t = pin!(timeout(Duration::MAX, pending::<()>()));
@@ -216,7 +216,7 @@ fn duration_max_never_fires_and_never_panics() {
 #[test]
 fn years_away_fires_after_years_and_not_before() {
     let mut driver = paused();
-    let _g = driver.handle().enter();
+    let _g = enter(driver.handle());
     let w = Counter::new();
     let years = Duration::from_secs(20 * 365 * 86_400); // beyond the wheel's ~8.7-year span
     let mut s = pin!(sleep(years));
@@ -230,7 +230,7 @@ fn years_away_fires_after_years_and_not_before() {
 #[test]
 fn one_huge_advance_fires_far_timers() {
     let mut driver = paused();
-    let _g = driver.handle().enter();
+    let _g = enter(driver.handle());
     let w = Counter::new();
     let mut a = pin!(sleep(Duration::from_secs(40 * 365 * 86_400)));
     let mut b = pin!(sleep(Duration::from_secs(3)));
@@ -246,7 +246,7 @@ fn one_huge_advance_fires_far_timers() {
 #[test]
 fn dropping_a_sleep_removes_its_entry() {
     let mut driver = paused();
-    let _g = driver.handle().enter();
+    let _g = enter(driver.handle());
     let w = Counter::new();
     let mut s = Box::pin(sleep(SEC));
     assert!(poll(s.as_mut(), &w).is_pending());
@@ -265,7 +265,7 @@ fn dropping_a_sleep_removes_its_entry() {
 #[test]
 fn same_waker_is_not_cloned_again_and_a_new_one_replaces_it() {
     let mut driver = paused();
-    let _g = driver.handle().enter();
+    let _g = enter(driver.handle());
     let a = Counter::new();
     let b = Counter::new();
     let mut s = pin!(sleep(SEC));
@@ -288,7 +288,7 @@ fn same_waker_is_not_cloned_again_and_a_new_one_replaces_it() {
 #[test]
 fn reset_moves_the_deadline_both_ways() {
     let mut driver = paused();
-    let _g = driver.handle().enter();
+    let _g = enter(driver.handle());
     let w = Counter::new();
     let start = Instant::now();
     let mut s = pin!(sleep(10 * SEC));
@@ -313,7 +313,7 @@ fn reset_moves_the_deadline_both_ways() {
 #[test]
 fn reset_into_the_past_completes_at_once_and_wakes() {
     let driver = paused();
-    let _g = driver.handle().enter();
+    let _g = enter(driver.handle());
     let w = Counter::new();
     let mut s = pin!(sleep(10 * SEC));
     assert!(poll(s.as_mut(), &w).is_pending());
@@ -327,7 +327,7 @@ fn reset_into_the_past_completes_at_once_and_wakes() {
 #[test]
 fn reset_before_first_poll_is_lazy() {
     let mut driver = paused();
-    let _g = driver.handle().enter();
+    let _g = enter(driver.handle());
     let w = Counter::new();
     let mut s = pin!(sleep(SEC));
     s.as_mut().reset(Instant::now() + 2 * SEC);
@@ -340,7 +340,7 @@ fn reset_before_first_poll_is_lazy() {
 #[test]
 fn timeout_with_a_ready_future_never_touches_the_wheel() {
     let driver = paused();
-    let _g = driver.handle().enter();
+    let _g = enter(driver.handle());
     let w = Counter::new();
     for _ in 0..100 {
         let t = pin!(timeout(SEC, ready(5)));
@@ -352,7 +352,7 @@ fn timeout_with_a_ready_future_never_touches_the_wheel() {
 #[test]
 fn timeout_polls_the_inner_future_first() {
     let mut driver = paused();
-    let _g = driver.handle().enter();
+    let _g = enter(driver.handle());
     let w = Counter::new();
     // Completes on its second poll.
     let mut polls = 0;
@@ -378,7 +378,7 @@ fn timeout_polls_the_inner_future_first() {
 #[test]
 fn timeout_accessors_and_error() {
     let driver = paused();
-    let _g = driver.handle().enter();
+    let _g = enter(driver.handle());
     let mut t = timeout(SEC, ready(3u8));
     assert!(t.get_ref().clone().into_inner() == 3);
     assert_eq!(t.get_mut().clone().into_inner(), 3);
@@ -396,7 +396,7 @@ fn timeout_accessors_and_error() {
 fn instant_now_follows_the_current_clock() {
     let driver = paused();
     let t0 = {
-        let _g = driver.handle().enter();
+        let _g = enter(driver.handle());
         let t0 = Instant::now();
         driver.handle().clock().advance(Duration::from_secs(7));
         assert_eq!(Instant::now() - t0, Duration::from_secs(7));
@@ -408,7 +408,7 @@ fn instant_now_follows_the_current_clock() {
 }
 
 #[test]
-#[should_panic(expected = "there is no ember timer running")]
+#[should_panic(expected = "there is no ember runtime on this thread")]
 fn waiting_outside_a_timer_panics_with_a_hint() {
     let w = Counter::new();
     let _ = poll(pin!(sleep(SEC)), &w);
@@ -417,7 +417,7 @@ fn waiting_outside_a_timer_panics_with_a_hint() {
 #[test]
 fn sleeps_work_across_threads() {
     let mut driver = paused();
-    let _g = driver.handle().enter();
+    let _g = enter(driver.handle());
     let w = Counter::new();
     let mut s = Box::pin(sleep(SEC));
     assert!(poll(s.as_mut(), &w).is_pending());
@@ -449,7 +449,7 @@ struct ReentrantWaker {
 
 impl Wake for ReentrantWaker {
     fn wake(self: Arc<Self>) {
-        let _g = self.handle.enter();
+        let _g = enter(&self.handle);
         let mut s = pin!(sleep(SEC));
         let _ = s.as_mut().poll(&mut Context::from_waker(&noop()));
         self.woke.fetch_add(1, Ordering::SeqCst);
@@ -459,7 +459,7 @@ impl Wake for ReentrantWaker {
 #[test]
 fn wakers_run_after_the_wheel_lock_is_released() {
     let mut driver = paused();
-    let _g = driver.handle().enter();
+    let _g = enter(driver.handle());
     let waker = Arc::new(ReentrantWaker {
         handle: driver.handle().clone(),
         woke: AtomicUsize::new(0),
@@ -475,7 +475,7 @@ fn wakers_run_after_the_wheel_lock_is_released() {
 #[test]
 fn many_sleeps_fire_in_deadline_order() {
     let mut driver = paused();
-    let _g = driver.handle().enter();
+    let _g = enter(driver.handle());
     let start = Instant::now();
     let mut seed = 0x2545_F491_4F6C_DD1Du64;
     let mut entries = Vec::new();
@@ -511,7 +511,7 @@ fn tick(i: &mut Interval, w: &Counter) -> Poll<Instant> {
 #[test]
 fn interval_first_tick_is_immediate_then_every_period() {
     let mut driver = paused();
-    let _g = driver.handle().enter();
+    let _g = enter(driver.handle());
     let w = Counter::new();
     let start = Instant::now();
     let mut i = interval(10 * MS);
@@ -533,7 +533,7 @@ fn interval_first_tick_is_immediate_then_every_period() {
 /// busy until 35 ms, then at 40, 45 and 55 ms: offsets from the start.
 fn missed_ticks(behavior: MissedTickBehavior) -> Vec<u64> {
     let mut driver = paused();
-    let _g = driver.handle().enter();
+    let _g = enter(driver.handle());
     let w = Counter::new();
     let start = Instant::now();
     let mut i = interval_at(start, 10 * MS);
@@ -576,7 +576,7 @@ fn interval_skip_keeps_the_phase() {
 #[test]
 fn interval_reset_and_late_start() {
     let mut driver = paused();
-    let _g = driver.handle().enter();
+    let _g = enter(driver.handle());
     let w = Counter::new();
     let start = Instant::now();
     let mut i = interval_at(start + SEC, SEC);
@@ -594,7 +594,7 @@ fn interval_reset_and_late_start() {
 #[test]
 fn interval_tick_future() {
     let mut driver = paused();
-    let _g = driver.handle().enter();
+    let _g = enter(driver.handle());
     let w = Counter::new();
     let start = Instant::now();
     let mut i = interval(SEC);
@@ -636,7 +636,7 @@ fn threads_insert_and_cancel_while_the_driver_fires() {
         .map(|t| {
             let handle = handle.clone();
             std::thread::spawn(move || {
-                let _g = handle.enter();
+                let _g = enter(&handle);
                 let w = Counter::new();
                 let mut seed = 0x9E37_79B9_7F4A_7C15u64 ^ (t + 1);
                 let mut kept = Vec::new();
@@ -670,7 +670,7 @@ fn threads_insert_and_cancel_while_the_driver_fires() {
 #[test]
 fn timeout_clock_starts_at_the_first_pending_poll() {
     let mut driver = paused();
-    let _g = driver.handle().enter();
+    let _g = enter(driver.handle());
     let w = Counter::new();
     let mut t = pin!(timeout(SEC, pending::<()>()));
     driver.handle().clock().advance(5 * SEC); // before the first poll: not counted

@@ -5,9 +5,9 @@
 
 /// Runs `future` to completion on this thread with a fresh ember reactor.
 ///
-/// Enters the reactor's and the timer's handles, polls the future inside a
-/// coop budget with a waker that unparks the reactor, and turns the reactor
-/// (blocking) while the future is pending. A watchdog aborts the process if
+/// Enters the reactor (which makes its timer the current one too), polls
+/// the future inside a coop budget with a waker that unparks the reactor,
+/// and turns the reactor (blocking) while the future is pending. A watchdog aborts the process if
 /// the future is still pending after 20 s, so no test can hang.
 #[allow(dead_code)]
 pub(crate) fn block_on<F: ::std::future::Future>(future: F) -> F::Output {
@@ -36,7 +36,6 @@ pub(crate) fn block_on<F: ::std::future::Future>(future: F) -> F::Output {
         .expect("cannot create an ember reactor");
     let handle = driver.handle().clone();
     let _reactor = handle.enter();
-    let _timer = handle.timer().enter();
     let waker = ::std::task::Waker::from(::std::sync::Arc::new(Unpark(handle.clone())));
     let mut cx = ::std::task::Context::from_waker(&waker);
     let mut future = ::std::pin::pin!(future);

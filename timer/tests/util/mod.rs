@@ -1,8 +1,11 @@
 //! Helpers shared by the timer's integration tests: a waker that counts its
-//! wakes, and a paused-clock driver advanced by hand.
+//! wakes, a paused-clock driver advanced by hand, and a current timer for
+//! the free functions (`sleep`, `Instant::now`, ...): the timer keeps no
+//! thread-local, so the tests provide one, as a runtime does.
 
 #![allow(dead_code, unreachable_pub)]
 
+use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -10,7 +13,40 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
-use ember_timer::{Clock, Driver};
+use ember_timer::{Clock, Driver, Handle};
+
+thread_local! {
+    /// This test thread's current timer.
+    static CURRENT: RefCell<Option<Handle>> = const { RefCell::new(None) };
+}
+
+/// The test binary's context provider: shows the thread's [`CURRENT`].
+fn provide(visit: &mut dyn FnMut(&Handle)) {
+    let _ = CURRENT.try_with(|current| {
+        if let Some(handle) = current.borrow().as_ref() {
+            visit(handle);
+        }
+    });
+}
+
+/// Makes `handle` this thread's current timer until the guard drops, which
+/// restores the previous one. Installs the provider on first use (once per
+/// test binary: later calls are refused, and it is the same function).
+pub fn enter(handle: &Handle) -> Entered {
+    ember_timer::__private::set_context(provide);
+    Entered(CURRENT.with(|current| current.replace(Some(handle.clone()))))
+}
+
+/// Restores the previous current timer when dropped; see [`enter`].
+#[must_use]
+pub struct Entered(Option<Handle>);
+
+impl Drop for Entered {
+    fn drop(&mut self) {
+        let previous = self.0.take();
+        let _entered = CURRENT.try_with(|current| current.replace(previous));
+    }
+}
 
 /// Counts how often it is woken.
 #[derive(Default)]
