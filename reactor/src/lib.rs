@@ -83,7 +83,9 @@ pub mod __private {
     pub mod coop {
         pub use crate::coop::{budget, poll_proceed, BUDGET};
     }
-    pub use crate::sys::{poll_now, set_nonblocking};
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    pub use crate::sys::sendfile;
+    pub use crate::sys::{peer_cred, poll_now, set_nonblocking, PeerCred};
 
     /// The event tick `event` was observed at (wrapping). Two events of one
     /// source with the same tick report the same readiness; `ember-io`
