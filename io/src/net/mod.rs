@@ -11,6 +11,7 @@
 //!
 //! The halves of a split [`TcpStream`] live in [`tcp`], as in tokio.
 
+mod accept;
 mod addr;
 mod socket;
 pub mod tcp;
