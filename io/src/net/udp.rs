@@ -8,7 +8,7 @@ use std::task::{Context, Poll};
 
 use ember_reactor::{Direction, Interest, Ready};
 
-use super::addr::resolve;
+use super::addr::resolve_first;
 use super::socket;
 use super::ToSocketAddrs;
 use crate::async_fd::Async;
@@ -588,7 +588,7 @@ impl UdpSocket {
     ///
     /// See [`UdpSocket`].
     pub async fn send_to(&self, buf: &[u8], target: impl ToSocketAddrs) -> io::Result<usize> {
-        let target = first_addr(target).await?;
+        let target = resolve_first(target).await?;
         let socket = self.io.get_ref();
         self.io
             .registration()
@@ -1178,16 +1178,6 @@ impl UdpSocket {
     pub fn take_error(&self) -> io::Result<Option<io::Error>> {
         self.io.get_ref().take_error()
     }
-}
-
-/// The first address `target` resolves to (tokio's `send_to` rule).
-async fn first_addr(target: impl ToSocketAddrs) -> io::Result<SocketAddr> {
-    resolve(target).await?.into_iter().next().ok_or_else(|| {
-        io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "the target address resolved to no address",
-        )
-    })
 }
 
 impl fmt::Debug for UdpSocket {
