@@ -50,6 +50,14 @@
 //! Unix signals delivered to the process, fed by the reactor's signal
 //! self-pipe.
 //!
+//! The rest of the network surface is there with tokio's names too, each
+//! type a thin wrapper over `Async`: [`net::UdpSocket`],
+//! [`net::UnixListener`], [`net::UnixStream`] (halves in [`net::unix`]),
+//! [`net::UnixDatagram`] and [`net::TcpSocket`]. Listeners do not spin when
+//! the process runs out of descriptors (a spare descriptor sheds the queue;
+//! see [`net::TcpListener::accept`]), and streams send files with
+//! `sendfile(2)` ([`net::TcpStream::send_file`]).
+//!
 //! The stream utilities work on any futures-io stream, ember's or not:
 //! [`copy_bidirectional`] is a proxy's inner loop (both directions, the
 //! half-close passed on), [`copy`] its one-way half, [`duplex`] an
