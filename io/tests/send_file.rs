@@ -9,6 +9,7 @@ use std::future::{poll_fn, Future};
 use std::io::{self, ErrorKind, Seek, SeekFrom};
 use std::path::PathBuf;
 use std::pin::pin;
+use std::sync::OnceLock;
 use std::task::Poll;
 
 use ember_io::net::{TcpListener, TcpStream};
@@ -21,15 +22,17 @@ const FILE_LEN: u64 = 8 * MIB;
 /// An 8 MiB file of seeded bytes, removed on drop.
 struct TestFile {
     path: PathBuf,
-    data: Vec<u8>,
+    data: &'static [u8],
 }
 
 impl TestFile {
     fn new(name: &str) -> TestFile {
         let path =
             std::env::temp_dir().join(format!("ember-send-file-{name}-{}", std::process::id()));
-        let data = pattern(FILE_LEN as usize, 0x5e4d);
-        std::fs::write(&path, &data).expect("write the test file");
+        // Generated once for every test of the binary (slow in debug builds).
+        static DATA: OnceLock<Vec<u8>> = OnceLock::new();
+        let data = DATA.get_or_init(|| pattern(FILE_LEN as usize, 0x5e4d));
+        std::fs::write(&path, data).expect("write the test file");
         TestFile { path, data }
     }
 
