@@ -55,6 +55,7 @@ fn main() -> ExitCode {
         Some("micro") => micro(&args[1..]),
         Some("hold") => hold(&args[1..]),
         Some("proxy-peer") => micro::proxy::peer(&args[1..]),
+        Some("net-peer") => micro::net::peer(&args[1..]),
         _ => bench(&args),
     };
     match result {

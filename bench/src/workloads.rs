@@ -142,6 +142,21 @@ const fn mt_micro(name: &'static str, metrics: &'static [Metric]) -> Workload {
     }
 }
 
+/// A pinned micro workload with a peer process (`micro::net`).
+const fn net_micro(
+    name: &'static str,
+    family: &'static str,
+    metrics: &'static [Metric],
+) -> Workload {
+    Workload {
+        name,
+        family,
+        flavour: Flavour::Pinned,
+        kind: Kind::Micro,
+        metrics,
+    }
+}
+
 /// Every workload, in table order.
 pub(crate) const WORKLOADS: &[Workload] = &[
     Workload {
@@ -283,6 +298,9 @@ pub(crate) const WORKLOADS: &[Workload] = &[
         kind: Kind::Micro,
         metrics: crate::micro::fs::METRICS,
     },
+    net_micro("udp", "net", crate::micro::udp::METRICS),
+    net_micro("unix", "net", crate::micro::unix::METRICS),
+    net_micro("sendfile", "io", crate::micro::sendfile::METRICS),
     Workload {
         name: "echo50_mt",
         family: "tcp_mt",

@@ -54,6 +54,13 @@
 //! over `Async` and whose exit the reactor reports (a pidfd on Linux, else
 //! `SIGCHLD`), so waiting on any number of children takes no thread; a
 //! child dropped unreaped is reaped in the background.
+//! The rest of the network surface is there with tokio's names too, each
+//! type a thin wrapper over `Async`: [`net::UdpSocket`],
+//! [`net::UnixListener`], [`net::UnixStream`] (halves in [`net::unix`]),
+//! [`net::UnixDatagram`] and [`net::TcpSocket`]. Listeners do not spin when
+//! the process runs out of descriptors (a spare descriptor sheds the queue;
+//! see [`net::TcpListener::accept`]), and streams send files with
+//! `sendfile(2)` ([`net::TcpStream::send_file`]).
 //!
 //! The stream utilities work on any futures-io stream, ember's or not:
 //! [`copy_bidirectional`] is a proxy's inner loop (both directions, the

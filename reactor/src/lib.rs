@@ -89,6 +89,9 @@ pub mod __private {
     // Child exit through the poller, for `ember_io::process` (Linux >= 5.3).
     #[cfg(any(target_os = "linux", target_os = "android"))]
     pub use crate::sys::pidfd_open;
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    pub use crate::sys::sendfile;
+    pub use crate::sys::{peer_cred, PeerCred};
 
     /// The event tick `event` was observed at (wrapping). Two events of one
     /// source with the same tick report the same readiness; `ember-io`

@@ -400,6 +400,199 @@ pub fn pidfd_open(pid: u32) -> io::Result<std::os::fd::OwnedFd> {
     Ok(unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) })
 }
 
+/// The most `sendfile(2)` moves in one call on Linux (`MAX_RW_COUNT`): a larger
+/// count is clamped to it by the kernel anyway; clamping here keeps the
+/// `ssize_t` result positive on every target.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+const SENDFILE_MAX: usize = 0x7fff_f000;
+
+/// Send up to `count` bytes of `file`, starting at byte `offset`, to the
+/// connected stream socket `socket`, without copying them through user
+/// space: one `sendfile(2)`. The file's own offset is neither used nor moved,
+/// so several sends may share one file.
+///
+/// Returns the bytes queued on the socket: fewer than `count` when the send
+/// buffer filled up or the file ended, and `0` when `offset` is at or past
+/// the end of the file. A non-blocking socket with a full send buffer gives
+/// [`io::ErrorKind::WouldBlock`]; `EINTR` is retried.
+///
+/// # Errors
+///
+/// The OS error: `WouldBlock` as above; `EINVAL` or `ENOSYS` when this pair of
+/// descriptors does not support `sendfile` (the caller falls back to reading
+/// and writing); `EOVERFLOW` when `offset` does not fit the kernel's `off_t`;
+/// `EPIPE`, `ECONNRESET`, ... from the socket.
+///
+/// # Examples
+///
+/// ```
+/// use std::io::{Read, Write};
+/// use std::os::fd::AsFd;
+/// # fn main() -> std::io::Result<()> {
+/// let path = std::env::temp_dir().join(format!("ember-sendfile-doc-{}", std::process::id()));
+/// std::fs::write(&path, b"hello, sendfile")?;
+/// let file = std::fs::File::open(&path)?;
+/// let (a, mut b) = std::os::unix::net::UnixStream::pair()?;
+/// let sent = ember_reactor::__private::sendfile(a.as_fd(), file.as_fd(), 7, 64)?;
+/// assert_eq!(sent, 8); // the file ended
+/// let mut buf = [0; 8];
+/// b.read_exact(&mut buf)?;
+/// assert_eq!(&buf, b"sendfile");
+/// # std::fs::remove_file(&path)?;
+/// # Ok(())
+/// # }
+/// ```
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub fn sendfile(
+    socket: BorrowedFd<'_>,
+    file: BorrowedFd<'_>,
+    offset: u64,
+    count: usize,
+) -> io::Result<usize> {
+    let mut off =
+        libc::off_t::try_from(offset).map_err(|_| io::Error::from_raw_os_error(libc::EOVERFLOW))?;
+    let count = count.min(SENDFILE_MAX);
+    loop {
+        // SAFETY: both descriptors are open for the whole call (each comes from
+        // a `BorrowedFd` that outlives it). `off` is a live `off_t` on this
+        // stack frame, exclusively borrowed; the kernel reads it and writes
+        // the advanced offset back into it, and touches no other user memory:
+        // the bytes go from the file's pages to the socket inside the kernel.
+        // `count` is only a length, clamped so the result fits in `ssize_t`.
+        let n = unsafe { libc::sendfile(socket.as_raw_fd(), file.as_raw_fd(), &mut off, count) };
+        if n >= 0 {
+            // Non-negative and at most `count`: the cast is exact.
+            return Ok(n as usize);
+        }
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    }
+}
+
+/// The credentials of the process at the other end of a connected Unix-domain
+/// socket, as the kernel recorded them when the connection was made (or the
+/// pair created).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PeerCred {
+    /// The peer's process id, where the OS reports it (Linux, Android).
+    pub pid: Option<libc::pid_t>,
+    /// The peer's effective user id.
+    pub uid: libc::uid_t,
+    /// The peer's effective group id.
+    pub gid: libc::gid_t,
+}
+
+/// The credentials of the peer of the connected Unix-domain socket `socket`:
+/// `SO_PEERCRED` on Linux and Android, `getpeereid(3)` (no pid) on the BSDs
+/// and Apple platforms.
+///
+/// # Errors
+///
+/// The OS error (for example `ENOTCONN`, or `ENOTSOCK` for anything but a
+/// socket); [`io::ErrorKind::Unsupported`] on other platforms.
+///
+/// # Examples
+///
+/// ```
+/// use std::os::fd::AsFd;
+/// # fn main() -> std::io::Result<()> {
+/// let (a, _b) = std::os::unix::net::UnixStream::pair()?;
+/// let cred = ember_reactor::__private::peer_cred(a.as_fd())?;
+/// # #[cfg(target_os = "linux")]
+/// assert_eq!(cred.pid, Some(std::process::id() as i32));
+/// # let _ = cred;
+/// # Ok(())
+/// # }
+/// ```
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub fn peer_cred(socket: BorrowedFd<'_>) -> io::Result<PeerCred> {
+    let mut cred = libc::ucred {
+        pid: 0,
+        uid: 0,
+        gid: 0,
+    };
+    let size = std::mem::size_of::<libc::ucred>();
+    // `ucred` is three 32-bit fields: its size always fits `socklen_t`.
+    let mut len = size as libc::socklen_t;
+    // SAFETY: the descriptor is open for the borrow. `cred` is a live,
+    // exclusively borrowed `ucred` on this stack frame and `len` says exactly
+    // its size, so the kernel writes at most that many bytes into it (and the
+    // length it wrote into `len`, which is also ours). Any bit pattern is a
+    // valid `ucred` (three integers), so a partial write leaves no invalid value.
+    let rc = unsafe {
+        libc::getsockopt(
+            socket.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_PEERCRED,
+            (&mut cred as *mut libc::ucred).cast(),
+            &mut len,
+        )
+    };
+    if rc == -1 {
+        return Err(io::Error::last_os_error());
+    }
+    if len as usize != size {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "SO_PEERCRED returned a truncated ucred",
+        ));
+    }
+    Ok(PeerCred {
+        pid: Some(cred.pid),
+        uid: cred.uid,
+        gid: cred.gid,
+    })
+}
+
+/// See the Linux version.
+#[cfg(any(
+    target_os = "macos",
+    target_os = "ios",
+    target_os = "tvos",
+    target_os = "watchos",
+    target_os = "freebsd",
+    target_os = "dragonfly",
+    target_os = "openbsd",
+    target_os = "netbsd"
+))]
+pub fn peer_cred(socket: BorrowedFd<'_>) -> io::Result<PeerCred> {
+    let mut uid: libc::uid_t = 0;
+    let mut gid: libc::gid_t = 0;
+    // SAFETY: the descriptor is open for the borrow; `uid` and `gid` are live,
+    // exclusively borrowed integers on this stack frame, which the call fills in.
+    let rc = unsafe { libc::getpeereid(socket.as_raw_fd(), &mut uid, &mut gid) };
+    if rc == -1 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(PeerCred {
+        pid: None,
+        uid,
+        gid,
+    })
+}
+
+/// See the Linux version.
+#[cfg(not(any(
+    target_os = "linux",
+    target_os = "android",
+    target_os = "macos",
+    target_os = "ios",
+    target_os = "tvos",
+    target_os = "watchos",
+    target_os = "freebsd",
+    target_os = "dragonfly",
+    target_os = "openbsd",
+    target_os = "netbsd"
+)))]
+pub fn peer_cred(_socket: BorrowedFd<'_>) -> io::Result<PeerCred> {
+    Err(io::Error::new(
+        io::ErrorKind::Unsupported,
+        "peer credentials are not available on this platform",
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -415,6 +608,46 @@ mod tests {
         let mut buf = [0u8; 4];
         let err = a.read(&mut buf).expect_err("no data was written");
         assert_eq!(err.kind(), io::ErrorKind::WouldBlock);
+        Ok(())
+    }
+
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    #[test]
+    fn sendfile_reports_end_of_file_and_would_block() -> io::Result<()> {
+        use std::io::Read;
+        let path = std::env::temp_dir().join(format!("ember-sendfile-{}", std::process::id()));
+        std::fs::write(&path, vec![7u8; 1 << 20])?;
+        let file = std::fs::File::open(&path)?;
+        std::fs::remove_file(&path)?;
+        let (a, mut b) = std::os::unix::net::UnixStream::pair()?;
+        set_nonblocking(a.as_fd())?;
+        // Past the end: nothing to send.
+        assert_eq!(sendfile(a.as_fd(), file.as_fd(), 1 << 20, 10)?, 0);
+        // Fill the socket until the kernel says it would block.
+        let mut offset = 0u64;
+        let err = loop {
+            match sendfile(a.as_fd(), file.as_fd(), offset % (1 << 20), 1 << 20) {
+                Ok(n) => offset += n as u64,
+                Err(e) => break e,
+            }
+            assert!(offset < 1 << 30, "the socket never filled up");
+        };
+        assert_eq!(err.kind(), io::ErrorKind::WouldBlock, "{err}");
+        let mut buf = [0u8; 16];
+        b.read_exact(&mut buf)?;
+        assert_eq!(buf, [7u8; 16]);
+        Ok(())
+    }
+
+    #[test]
+    fn peer_cred_of_a_pair_is_this_process() -> io::Result<()> {
+        let (a, _b) = std::os::unix::net::UnixStream::pair()?;
+        let cred = peer_cred(a.as_fd())?;
+        // SAFETY: getuid and getgid cannot fail and have no preconditions.
+        let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
+        assert_eq!((cred.uid, cred.gid), (uid, gid));
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        assert_eq!(cred.pid, Some(std::process::id() as libc::pid_t));
         Ok(())
     }
 

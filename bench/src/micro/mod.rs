@@ -12,10 +12,14 @@
 pub(crate) mod fs;
 pub(crate) mod memory;
 pub(crate) mod mt;
+pub(crate) mod net;
 pub(crate) mod pool;
 pub(crate) mod proxy;
+pub(crate) mod sendfile;
 pub(crate) mod spawn;
 pub(crate) mod timers;
+pub(crate) mod udp;
+pub(crate) mod unix;
 pub(crate) mod wakeups;
 
 use std::io;
@@ -52,6 +56,9 @@ pub(crate) fn run(name: &str, rt: Runtime, quick: bool) -> io::Result<()> {
         "memory" => memory::run(rt, quick)?,
         "proxy" => proxy::run(rt, quick)?,
         "fs" => fs::run(rt, quick)?,
+        "udp" => udp::run(rt, quick)?,
+        "unix" => unix::run(rt, quick)?,
+        "sendfile" => sendfile::run(rt, quick)?,
         _ if workload.flavour == Flavour::Multi => mt::run(name, rt, quick)?,
         _ => return Err(io::Error::other(format!("unknown micro workload {name}"))),
     };

@@ -52,6 +52,9 @@ pub(crate) mod sealed {
 #[doc(hidden)]
 #[derive(Debug)]
 pub enum Addrs {
+    /// One literal address: no lookup, and no allocation (`send_to` on a
+    /// hot path passes a `SocketAddr`).
+    One(SocketAddr),
     /// Literal addresses: no lookup needed.
     Ready(Vec<SocketAddr>),
     /// A `host:port` to hand to the system resolver.
@@ -63,7 +66,7 @@ macro_rules! literal_addrs {
         impl ToSocketAddrs for $ty {}
         impl sealed::Sealed for $ty {
             fn to_addrs(&self) -> Addrs {
-                Addrs::Ready(vec![SocketAddr::from(*self)])
+                Addrs::One(SocketAddr::from(*self))
             }
         }
     )*};
@@ -89,7 +92,7 @@ impl ToSocketAddrs for str {}
 impl sealed::Sealed for str {
     fn to_addrs(&self) -> Addrs {
         match self.parse::<SocketAddr>() {
-            Ok(addr) => Addrs::Ready(vec![addr]),
+            Ok(addr) => Addrs::One(addr),
             Err(_) => Addrs::Lookup(self.to_owned()),
         }
     }
@@ -107,7 +110,7 @@ impl sealed::Sealed for (&str, u16) {
     fn to_addrs(&self) -> Addrs {
         let (host, port) = *self;
         match host.parse::<IpAddr>() {
-            Ok(ip) => Addrs::Ready(vec![SocketAddr::new(ip, port)]),
+            Ok(ip) => Addrs::One(SocketAddr::new(ip, port)),
             // Brackets keep an unparsed IPv6-looking host unambiguous.
             Err(_) if host.contains(':') => Addrs::Lookup(format!("[{host}]:{port}")),
             Err(_) => Addrs::Lookup(format!("{host}:{port}")),
@@ -132,6 +135,7 @@ impl<T: ToSocketAddrs + ?Sized> sealed::Sealed for &T {
 /// Resolves `addr`, looking host names up on the blocking pool.
 pub(crate) async fn resolve(addr: impl ToSocketAddrs) -> io::Result<Vec<SocketAddr>> {
     let host = match addr.to_addrs() {
+        Addrs::One(addr) => return Ok(vec![addr]),
         Addrs::Ready(addrs) => return Ok(addrs),
         Addrs::Lookup(host) => host,
     };
@@ -146,6 +150,22 @@ pub(crate) async fn resolve(addr: impl ToSocketAddrs) -> io::Result<Vec<SocketAd
         }),
     );
     LookupResult(slot).await
+}
+
+/// The first address `addr` resolves to (tokio's rule for `send_to`); a
+/// literal address costs neither a lookup nor an allocation.
+pub(crate) async fn resolve_first(addr: impl ToSocketAddrs) -> io::Result<SocketAddr> {
+    let first = match addr.to_addrs() {
+        Addrs::One(addr) => Some(addr),
+        Addrs::Ready(addrs) => addrs.first().copied(),
+        Addrs::Lookup(_) => resolve(addr).await?.first().copied(),
+    };
+    first.ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "the address resolved to no address",
+        )
+    })
 }
 
 /// Resolves `host` to the socket addresses it names, as
@@ -254,6 +274,7 @@ mod tests {
 
     fn ready(addrs: Addrs) -> Vec<SocketAddr> {
         match addrs {
+            Addrs::One(addr) => vec![addr],
             Addrs::Ready(addrs) => addrs,
             Addrs::Lookup(host) => panic!("expected a literal, got a lookup of {host}"),
         }
@@ -262,7 +283,7 @@ mod tests {
     fn lookup(addrs: Addrs) -> String {
         match addrs {
             Addrs::Lookup(host) => host,
-            Addrs::Ready(addrs) => panic!("expected a lookup, got {addrs:?}"),
+            other => panic!("expected a lookup, got {other:?}"),
         }
     }
 

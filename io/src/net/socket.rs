@@ -1,4 +1,4 @@
-//! The system-call side of TCP: creating non-blocking sockets, accepting
+//! The system-call side of TCP and UDP: creating non-blocking sockets, accepting
 //! connections without blocking, and trying each resolved address in turn.
 //! The rest of `net` never calls socket2 for these directly.
 
@@ -6,6 +6,7 @@ use super::addr::ToSocketAddrs;
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use socket2::{Domain, Protocol, SockRef, Socket, Type};
 
@@ -15,7 +16,16 @@ const LISTEN_BACKLOG: i32 = 1024;
 
 /// A new non-blocking, close-on-exec TCP socket for `addr`'s family.
 pub(crate) fn new_tcp_socket(addr: SocketAddr) -> io::Result<Socket> {
-    let domain = Domain::for_address(addr);
+    new_socket(Domain::for_address(addr), Type::STREAM, Protocol::TCP)
+}
+
+/// A new non-blocking, close-on-exec UDP socket for `addr`'s family.
+pub(crate) fn new_udp_socket(addr: SocketAddr) -> io::Result<Socket> {
+    new_socket(Domain::for_address(addr), Type::DGRAM, Protocol::UDP)
+}
+
+/// A new non-blocking, close-on-exec socket.
+pub(crate) fn new_socket(domain: Domain, ty: Type, protocol: Protocol) -> io::Result<Socket> {
     // Where the platform allows it, create the socket non-blocking in the
     // same system call (socket2 always sets close-on-exec).
     #[cfg(any(
@@ -28,7 +38,7 @@ pub(crate) fn new_tcp_socket(addr: SocketAddr) -> io::Result<Socket> {
         target_os = "netbsd",
         target_os = "openbsd",
     ))]
-    let socket = Socket::new(domain, Type::STREAM.nonblocking(), Some(Protocol::TCP))?;
+    let socket = Socket::new(domain, ty.nonblocking(), Some(protocol))?;
     #[cfg(not(any(
         target_os = "android",
         target_os = "dragonfly",
@@ -40,11 +50,25 @@ pub(crate) fn new_tcp_socket(addr: SocketAddr) -> io::Result<Socket> {
         target_os = "openbsd",
     )))]
     let socket = {
-        let socket = Socket::new(domain, Type::STREAM, Some(Protocol::TCP))?;
+        let socket = Socket::new(domain, ty, Some(protocol))?;
         socket.set_nonblocking(true)?;
         socket
     };
     Ok(socket)
+}
+
+/// Sets `SO_LINGER`, refusing a non-zero linger: with one, `close(2)` blocks
+/// the thread (the event loop's) until the data is acknowledged or the time
+/// runs out, non-blocking socket or not.
+pub(crate) fn set_linger(socket: SockRef<'_>, linger: Option<Duration>) -> io::Result<()> {
+    if linger.is_some_and(|d| !d.is_zero()) {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "a non-zero SO_LINGER makes closing the socket block the event loop; \
+             use set_zero_linger for a reset, or shut down and read to the end for a graceful close",
+        ));
+    }
+    socket.set_linger(linger)
 }
 
 /// A non-blocking socket bound to `addr` and listening.

@@ -9,9 +9,9 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
-use ember_reactor::Direction;
 use futures_core::Stream;
 
+use super::accept::Acceptor;
 use super::socket;
 use super::TcpStream;
 use crate::async_fd::Async;
@@ -37,6 +37,8 @@ use crate::async_fd::Async;
 /// ```
 pub struct TcpListener {
     io: Async<std::net::TcpListener>,
+    /// The spare descriptor and burst state for running out of descriptors.
+    acceptor: Acceptor,
 }
 
 impl TcpListener {
@@ -78,12 +80,15 @@ impl TcpListener {
     pub fn from_std(listener: std::net::TcpListener) -> io::Result<TcpListener> {
         Ok(TcpListener {
             io: Async::new(listener)?,
+            acceptor: Acceptor::new(),
         })
     }
 
-    fn from_nonblocking(listener: std::net::TcpListener) -> io::Result<TcpListener> {
+    /// Registers a listener that is already non-blocking.
+    pub(crate) fn from_nonblocking(listener: std::net::TcpListener) -> io::Result<TcpListener> {
         Ok(TcpListener {
             io: Async::new_nonblocking(listener)?,
+            acceptor: Acceptor::new(),
         })
     }
 
@@ -104,18 +109,42 @@ impl TcpListener {
     /// through an `Arc<TcpListener>`): each waiting task is woken when
     /// connections arrive, and each connection goes to exactly one of them.
     ///
+    /// # Out of file descriptors
+    ///
+    /// When `accept(2)` fails with `EMFILE` or `ENFILE`, a runtime that
+    /// just returns the error leaves the connection queued and the listener
+    /// readable, and the usual `loop { match listener.accept().await { .. } }`
+    /// spins at 100% CPU until a descriptor frees up. ember does this
+    /// instead (libuv's trick):
+    ///
+    /// 1. Every listener keeps one spare descriptor (`/dev/null`) reserved
+    ///    from its creation. Out of descriptors, it closes the spare, accepts
+    ///    and immediately closes every connection waiting in the queue (each
+    ///    client sees a clean close instead of hanging in the backlog), and
+    ///    reserves the spare again.
+    /// 2. The error is returned **once per burst**: a burst starts with the
+    ///    first such error after a connection was accepted (or after the
+    ///    listener was created) and ends with the next accepted connection.
+    ///    Within a burst, `accept` does not return the error again.
+    /// 3. During a burst, `accept` backs off: it waits for the next
+    ///    connection to arrive *or* 100 ms, whichever comes first, and tries
+    ///    again (shedding the queue again if still out of descriptors). It
+    ///    never retries hot, so a server out of descriptors uses next to no
+    ///    CPU, and it serves again as soon as descriptors are freed.
+    ///
+    /// `ENOBUFS` and `ENOMEM` (the kernel is out of memory for sockets) are
+    /// reported and backed off from in the same way, without shedding.
+    ///
     /// # Errors
     ///
-    /// Returns the OS error from `accept`, for example `EMFILE` when the
-    /// process is out of file descriptors. Such errors are returned at once,
-    /// not retried: the caller decides whether to back off, shed load or
-    /// give up. Connections aborted by the peer while they were queued are
-    /// skipped silently.
+    /// Returns the OS error from `accept`, for example `EMFILE` as above.
+    /// Connections aborted by the peer while they were queued are skipped
+    /// silently.
     ///
     /// # Cancel safety
     ///
     /// Cancel safe: a connection is only taken from the queue when the
-    /// future completes.
+    /// future completes (or to be shed, as above).
     ///
     /// # Examples
     ///
@@ -136,9 +165,8 @@ impl TcpListener {
     pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
         let listener = self.io.get_ref();
         let (stream, addr) = self
-            .io
-            .registration()
-            .async_io(Direction::Read, || socket::accept(listener))
+            .acceptor
+            .accept(self.io.registration(), || socket::accept(listener))
             .await?;
         Ok((TcpStream::from_nonblocking(stream)?, addr))
     }
@@ -149,6 +177,9 @@ impl TcpListener {
     /// single read slot: only the task that polled last is woken (as with
     /// tokio's `poll_accept`). Tasks that share a listener should await
     /// [`accept`](TcpListener::accept) instead.
+    ///
+    /// Running out of descriptors is handled as in `accept` (the back-off
+    /// timer also has one waker slot).
     ///
     /// # Errors
     ///
@@ -173,9 +204,8 @@ impl TcpListener {
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
         let listener = self.io.get_ref();
         let (stream, addr) = ready!(self
-            .io
-            .registration()
-            .poll_io(cx, Direction::Read, || socket::accept(listener)))?;
+            .acceptor
+            .poll_accept(self.io.registration(), cx, || socket::accept(listener)))?;
         Poll::Ready(TcpStream::from_nonblocking(stream).map(|stream| (stream, addr)))
     }
 

@@ -6,12 +6,10 @@ use std::fmt;
 use std::io::{self, IoSlice, IoSliceMut};
 use std::net::{Shutdown, SocketAddr};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
-use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use ember_reactor::{Direction, Interest, Ready};
-use futures_io::{AsyncRead, AsyncWrite};
 use socket2::SockRef;
 
 use super::socket;
@@ -24,12 +22,13 @@ use crate::split;
 ///
 /// Create one with [`TcpStream::connect`], or accept one from a
 /// [`TcpListener`](super::TcpListener). Read and write it through the
-/// futures-io [`AsyncRead`] and [`AsyncWrite`] traits (with
+/// futures-io [`AsyncRead`](futures_io::AsyncRead) and
+/// [`AsyncWrite`](futures_io::AsyncWrite) traits (with
 /// `futures_util::io::{AsyncReadExt, AsyncWriteExt}` for `read`, `write_all`,
 /// ...), implemented for both `TcpStream` and `&TcpStream`, so one task can
 /// read while another writes.
 ///
-/// [`AsyncWrite::poll_close`] shuts down the write side, sending FIN to the
+/// [`AsyncWrite::poll_close`](futures_io::AsyncWrite::poll_close) shuts down the write side, sending FIN to the
 /// peer; the stream can still be read afterwards. Dropping the stream closes
 /// the socket.
 ///
@@ -110,9 +109,9 @@ impl TcpStream {
         Ok(stream)
     }
 
-    /// Waits until the connect started by `start_connect` has finished, and
-    /// reports how.
-    async fn connected(&self) -> io::Result<()> {
+    /// Waits until the connect started by `start_connect` (or
+    /// `TcpSocket::connect`) has finished, and reports how.
+    pub(crate) async fn connected(&self) -> io::Result<()> {
         let registration = self.io.registration();
         loop {
             let event = registration.ready(Interest::WRITABLE).await?;
@@ -271,14 +270,175 @@ impl TcpStream {
         SockRef::from(self.io.get_ref()).linger()
     }
 
-    /// Sets `SO_LINGER`. `Some(Duration::ZERO)` makes closing the socket
-    /// abort the connection with a reset (RST) instead of a FIN.
+    /// Sets `SO_LINGER`, refusing the setting that would block the event
+    /// loop: `None` (the default: closing returns at once and the kernel
+    /// sends what is still queued in the background) and
+    /// `Some(Duration::ZERO)` (closing aborts the connection with a reset,
+    /// as [`set_zero_linger`](TcpStream::set_zero_linger)) are accepted.
+    ///
+    /// A non-zero linger is refused with [`io::ErrorKind::InvalidInput`]:
+    /// with it, `close(2)` (dropping the stream) *blocks the calling thread*
+    /// until the queued data is acknowledged or the time runs out, even on a
+    /// non-blocking socket, and that thread is the one running every other
+    /// task of the runtime. tokio deprecated its `set_linger` for this. To
+    /// wait until the peer has everything, shut down the write side
+    /// (`close` from `AsyncWriteExt`, or
+    /// [`shutdown`](TcpStream::shutdown)) and read until the peer closes,
+    /// under a timeout.
+    ///
+    /// # Errors
+    ///
+    /// [`io::ErrorKind::InvalidInput`] for a non-zero linger; the OS error
+    /// from `setsockopt` otherwise.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/util/block_on.rs"));
+    /// use ember_io::net::{TcpListener, TcpStream};
+    /// use std::time::Duration;
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let stream = TcpStream::connect(listener.local_addr()?).await?;
+    ///     let refused = stream.set_linger(Some(Duration::from_secs(5)));
+    ///     assert_eq!(refused.unwrap_err().kind(), std::io::ErrorKind::InvalidInput);
+    ///     stream.set_linger(Some(Duration::ZERO))?; // an RST on close
+    ///     assert_eq!(stream.linger()?, Some(Duration::ZERO));
+    ///     Ok(())
+    /// })
+    /// # }
+    /// ```
+    pub fn set_linger(&self, linger: Option<Duration>) -> io::Result<()> {
+        socket::set_linger(SockRef::from(self.io.get_ref()), linger)
+    }
+
+    /// Makes closing the stream abort the connection: `SO_LINGER` with a
+    /// zero timeout, so dropping the stream sends a reset (RST) at once and
+    /// discards any data still queued, instead of a FIN. The peer's next
+    /// read or write fails with [`io::ErrorKind::ConnectionReset`]. Also
+    /// useful to leave no `TIME_WAIT` behind.
     ///
     /// # Errors
     ///
     /// Returns the OS error from `setsockopt`.
-    pub fn set_linger(&self, linger: Option<Duration>) -> io::Result<()> {
-        SockRef::from(self.io.get_ref()).set_linger(linger)
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/util/block_on.rs"));
+    /// use ember_io::net::{TcpListener, TcpStream};
+    /// use futures_util::io::AsyncReadExt;
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let mut client = TcpStream::connect(listener.local_addr()?).await?;
+    ///     let (server, _) = listener.accept().await?;
+    ///     server.set_zero_linger()?;
+    ///     drop(server); // RST
+    ///     let err = client.read(&mut [0; 8]).await.unwrap_err();
+    ///     assert_eq!(err.kind(), std::io::ErrorKind::ConnectionReset);
+    ///     Ok(())
+    /// })
+    /// # }
+    /// ```
+    pub fn set_zero_linger(&self) -> io::Result<()> {
+        SockRef::from(self.io.get_ref()).set_linger(Some(Duration::ZERO))
+    }
+
+    /// Takes the socket's pending error (`SO_ERROR`), clearing it.
+    ///
+    /// # Errors
+    ///
+    /// Returns the OS error from `getsockopt` (not the pending error, which
+    /// is the `Ok` value).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/util/block_on.rs"));
+    /// use ember_io::net::{TcpListener, TcpStream};
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let stream = TcpStream::connect(listener.local_addr()?).await?;
+    ///     assert!(stream.take_error()?.is_none());
+    ///     Ok(())
+    /// })
+    /// # }
+    /// ```
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        self.io.get_ref().take_error()
+    }
+
+    /// Sends `len` bytes of `file`, starting at byte `offset`, and returns
+    /// the bytes sent: `len`, or fewer only if the file ends first. The
+    /// file's own offset is neither used nor moved.
+    ///
+    /// On Linux and Android this is `sendfile(2)`: the bytes go from the
+    /// page cache to the socket without a copy through user space, which
+    /// roughly halves the CPU a server spends on large static payloads (see
+    /// the `sendfile` benchmark). Between partial sends it waits for the
+    /// socket to become writable; each wait spends one unit of the task's
+    /// cooperative budget, so a large file does not starve the other tasks.
+    /// Elsewhere, or for a file `sendfile` refuses (a pipe, some special
+    /// files), it reads and writes through a 64 KiB buffer instead.
+    ///
+    /// The file is read on the calling thread (by the kernel, or by `pread`
+    /// in the fallback): a file in the page cache costs a memory copy at
+    /// most, but a file on a slow disk costs disk latency on the event
+    /// loop.
+    ///
+    /// # Errors
+    ///
+    /// The OS error of the socket (for example
+    /// [`io::ErrorKind::BrokenPipe`] when the peer closed) or of the file;
+    /// [`io::ErrorKind::InvalidInput`] if `offset + len` overflows `u64`.
+    /// Bytes already sent when an error occurs are not reported.
+    ///
+    /// # Cancel safety
+    ///
+    /// Not cancel safe: if the future is dropped before it completes, a
+    /// prefix of the range (of unknown length) has been sent, and never
+    /// anything after a gap. Only closing the stream is sensible then.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/util/block_on.rs"));
+    /// use ember_io::net::{TcpListener, TcpStream};
+    /// use futures_util::io::{AsyncReadExt, AsyncWriteExt};
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// # let path = std::env::temp_dir().join(format!("ember-send-file-doc-{}", std::process::id()));
+    /// std::fs::write(&path, b"HTTP/1.1 200 OK\r\n\r\nhello")?;
+    /// let file = std::fs::File::open(&path)?;
+    /// block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let mut client = TcpStream::connect(listener.local_addr()?).await?;
+    ///     let (mut server, _) = listener.accept().await?;
+    ///
+    ///     // The body only: 5 bytes from offset 19 (asking for more stops at the end).
+    ///     assert_eq!(server.send_file(&file, 19, 100).await?, 5);
+    ///     server.close().await?;
+    ///     let mut body = String::new();
+    ///     client.read_to_string(&mut body).await?;
+    ///     assert_eq!(body, "hello");
+    ///     Ok::<_, std::io::Error>(())
+    /// })?;
+    /// # std::fs::remove_file(&path)
+    /// # }
+    /// ```
+    pub async fn send_file(
+        &mut self,
+        file: &std::fs::File,
+        offset: u64,
+        len: u64,
+    ) -> io::Result<u64> {
+        super::send_file::send_file(&self.io, file, offset, len).await
     }
 
     /// Shuts down the read side, the write side, or both, at once and
@@ -879,57 +1039,4 @@ impl TryFrom<std::net::TcpStream> for TcpStream {
     }
 }
 
-/// `AsyncRead` and `AsyncWrite` for `TcpStream` and `&TcpStream`: the
-/// stream loop of `Async`, one waker slot per direction.
-macro_rules! stream_io_impls {
-    ($($ty:ty),*) => {$(
-        impl AsyncRead for $ty {
-            fn poll_read(
-                self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                buf: &mut [u8],
-            ) -> Poll<io::Result<usize>> {
-                self.io.poll_read_stream(cx, buf)
-            }
-
-            fn poll_read_vectored(
-                self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                bufs: &mut [IoSliceMut<'_>],
-            ) -> Poll<io::Result<usize>> {
-                self.io.poll_read_vectored_stream(cx, bufs)
-            }
-        }
-
-        impl AsyncWrite for $ty {
-            fn poll_write(
-                self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                buf: &[u8],
-            ) -> Poll<io::Result<usize>> {
-                self.io.poll_write_stream(cx, buf)
-            }
-
-            /// One `writev` for all of `bufs`.
-            fn poll_write_vectored(
-                self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                bufs: &[IoSlice<'_>],
-            ) -> Poll<io::Result<usize>> {
-                self.io.poll_write_vectored_stream(cx, bufs)
-            }
-
-            /// A no-op: TCP sockets have no user-space buffer to flush.
-            fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-                Poll::Ready(Ok(()))
-            }
-
-            /// Shuts down the write side (idempotent).
-            fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-                Poll::Ready(self.shutdown_write())
-            }
-        }
-    )*};
-}
-
-stream_io_impls!(TcpStream, &TcpStream);
+super::stream_impls::stream_io_impls!(TcpStream, &TcpStream);
