@@ -38,6 +38,9 @@
 //! runtime, every function that needs one panics with the same message ("there is no ember
 //! runtime on this thread: ...").
 //!
+//! Around the schedulers: [`JoinSet`] (a set of tasks joined in the order they finish),
+//! task-local storage ([`task_local!`], [`task::LocalKey`]) and the [`blocking`] pool.
+//!
 //! ```
 //! let sum = ember_executor::block_on(async {
 //!     let tasks: Vec<_> = (0..10u64)
@@ -62,8 +65,9 @@
 //!
 //! Module layering (no cycles): `context` (the thread-local) and `owned` (the live-task sets
 //! and the shutdown drain) at the bottom, importing nothing of the crate but the loom shim;
-//! then `task` (allocation, handles, ids); `blocking`; the two schedulers, which never import
-//! each other nor `handle`; and `handle`, the one module that knows every flavor.
+//! then `task` (allocation, handles, ids, task-locals); `blocking`; the two schedulers, which
+//! never import each other nor `handle`; and at the top `handle` and `join_set`, the modules
+//! that know every flavor or spawn.
 
 #![deny(unsafe_code)]
 
@@ -71,6 +75,7 @@ pub mod blocking;
 mod context;
 mod current_thread;
 mod handle;
+pub mod join_set;
 mod loom;
 mod multi_thread;
 mod owned;
@@ -85,6 +90,21 @@ pub use handle::{EnterGuard, Handle};
 pub use multi_thread::{MultiThread, Worker};
 pub use park::{Park, Unpark};
 pub use task::JoinHandle;
+
+/// A set of tasks joined in the order they finish, spawning with this crate's scheduler:
+/// [`join_set::JoinSet`] with the [`DirectSpawner`](join_set::DirectSpawner). See there for
+/// the methods.
+///
+/// # Examples
+///
+/// ```
+/// ember_executor::block_on(async {
+///     let mut set = ember_executor::JoinSet::new();
+///     set.spawn(async { "one" });
+///     assert_eq!(set.join_next().await.unwrap().unwrap(), "one");
+/// });
+/// ```
+pub type JoinSet<T> = join_set::JoinSet<T, join_set::DirectSpawner>;
 
 /// Internals the workspace's other crates share. Not public API: no semver guarantee, may
 /// change in any release.
