@@ -20,8 +20,9 @@
 //! never addresses, so a freed scheduler can never be mistaken for a new one at its address.
 //!
 //! Ground rules:
-//! - `running` and `handle` are mutably borrowed only to enter or leave, never while task code
-//!   (a poll, a waker, a destructor) runs; a local path holds a shared borrow of `running`
+//! - `running` and `handle` are mutably borrowed only to enter or leave (`block_in_place`
+//!   leaves and re-enters from inside a task, between two pieces of task code), never while
+//!   task code (a poll, a waker, a destructor) runs; a local path holds a shared borrow of `running`
 //!   only around queue and slab operations and `Unpark::unpark` calls, which run no task code.
 //!   So a wake, a spawn or a drop from inside a poll always finds the context readable.
 //! - Every access goes through `try_with`: during thread teardown, once the context is gone,
@@ -240,6 +241,42 @@ pub(crate) fn enter_for_shutdown(running: Running, handle: SharedAny) -> RunGuar
         previous_running,
         previous_handle,
         previous_task,
+    }
+}
+
+/// Takes the scheduler this thread drives out of the context until the guard is dropped
+/// (`block_in_place`: the thread stops driving it while it blocks, so a wake or a spawn here
+/// takes the remote path, and a `block_on` may run). The current runtime and task stay.
+pub(crate) fn exit_running() -> ExitRunning {
+    ExitRunning {
+        previous: with(|cx| cx.running.replace(None)).flatten(),
+    }
+}
+
+/// Puts back what [`exit_running`] took, on drop (also during unwinding).
+#[must_use]
+pub(crate) struct ExitRunning {
+    previous: Option<Running>,
+}
+
+impl ExitRunning {
+    /// What the thread drove before.
+    pub(crate) fn running(&self) -> Option<&Running> {
+        self.previous.as_ref()
+    }
+}
+
+impl Drop for ExitRunning {
+    fn drop(&mut self) {
+        let previous = self.previous.take();
+        // Whatever is there now (nothing, unless an entry leaked) is dropped after the borrow.
+        let _replaced = with(|cx| cx.running.replace(previous));
+    }
+}
+
+impl std::fmt::Debug for ExitRunning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExitRunning").finish_non_exhaustive()
     }
 }
 

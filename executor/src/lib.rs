@@ -17,7 +17,8 @@
 //!   task it just woke or spawned; work from outside the workers goes through an injection
 //!   queue, and exactly one parked worker is woken for it. Idle workers steal half of a busy
 //!   worker's ring; at most half of them search at once. `spawn_local` on a worker pins the
-//!   task to that worker.
+//!   task to that worker. [`block_in_place`] on a worker lends the worker (queues and park) to
+//!   a stand-in thread while the calling thread blocks.
 //!
 //! Both call `park(Some(ZERO))` after 61 task polls without a park so the park hook can
 //! check for I/O and timers even under load, and `park(None)` with nothing to do. The
@@ -38,6 +39,9 @@
 //! runtime, every function that needs one panics with the same message ("there is no ember
 //! runtime on this thread: ...").
 //!
+//! Around the schedulers: [`JoinSet`] (a set of tasks joined in the order they finish),
+//! task-local storage ([`task_local!`], [`task::LocalKey`]) and the [`blocking`] pool.
+//!
 //! ```
 //! let sum = ember_executor::block_on(async {
 //!     let tasks: Vec<_> = (0..10u64)
@@ -54,23 +58,28 @@
 //!
 //! Unsafe code is confined to `task/raw.rs` (two calls to `async_task::Builder::spawn_unchecked`,
 //! so that each task's future can borrow its own metadata), to the multi-thread scheduler's
-//! ring (`multi_thread/queue.rs`: moving tasks in and out of its slots) and to `context.rs`
-//! (casting the thread's erased scheduler core back to the type recorded with it, which keeps
-//! an indirect call off every local wake), each argued by a `SAFETY` comment. The ring, the injection queue, the idle-worker bookkeeping and the
-//! live-task sets are model-checked with [loom](https://docs.rs/loom)
-//! (`RUSTFLAGS="--cfg loom" cargo test --lib loom`).
+//! ring (`multi_thread/queue.rs`: moving tasks in and out of its slots), to its hand-off
+//! (`multi_thread/handoff.rs`: a worker's `!Send` core and borrowed park lent to a stand-in
+//! thread for a `block_in_place`) and to `context.rs` (casting the thread's erased scheduler
+//! core back to the type recorded with it, which keeps an indirect call off every local wake),
+//! each argued by a `SAFETY` comment. The ring, the injection queue, the idle-worker
+//! bookkeeping, the hand-off and the live-task sets are model-checked with
+//! [loom](https://docs.rs/loom) (`RUSTFLAGS="--cfg loom" cargo test --lib loom`).
 //!
 //! Module layering (no cycles): `context` (the thread-local) and `owned` (the live-task sets
 //! and the shutdown drain) at the bottom, importing nothing of the crate but the loom shim;
-//! then `task` (allocation, handles, ids); `blocking`; the two schedulers, which never import
-//! each other nor `handle`; and `handle`, the one module that knows every flavor.
+//! then `task` (allocation, handles, ids, task-locals); `blocking`; the two schedulers, which
+//! never import each other nor `handle`; and at the top `handle`, `block_in_place` and
+//! `join_set`, the modules that know every flavor or spawn.
 
 #![deny(unsafe_code)]
 
+mod block_in_place;
 pub mod blocking;
 mod context;
 mod current_thread;
 mod handle;
+pub mod join_set;
 mod loom;
 mod multi_thread;
 mod owned;
@@ -80,11 +89,27 @@ pub mod task;
 use std::future::Future;
 use std::sync::Arc;
 
+pub use block_in_place::block_in_place;
 pub use current_thread::CurrentThread;
 pub use handle::{EnterGuard, Handle};
 pub use multi_thread::{MultiThread, Worker};
 pub use park::{Park, Unpark};
 pub use task::JoinHandle;
+
+/// A set of tasks joined in the order they finish, spawning with this crate's scheduler:
+/// [`join_set::JoinSet`] with the [`DirectSpawner`](join_set::DirectSpawner). See there for
+/// the methods.
+///
+/// # Examples
+///
+/// ```
+/// ember_executor::block_on(async {
+///     let mut set = ember_executor::JoinSet::new();
+///     set.spawn(async { "one" });
+///     assert_eq!(set.join_next().await.unwrap().unwrap(), "one");
+/// });
+/// ```
+pub type JoinSet<T> = join_set::JoinSet<T, join_set::DirectSpawner>;
 
 /// Internals the workspace's other crates share. Not public API: no semver guarantee, may
 /// change in any release.
@@ -92,6 +117,20 @@ pub use task::JoinHandle;
 pub mod __private {
     /// The message of every "not inside a runtime" panic, for the facade's tests.
     pub use crate::context::NO_RUNTIME;
+
+    /// [`block_in_place`](crate::block_in_place), with `enter` run around the worker loop on
+    /// the stand-in thread: the facade enters its runtime (reactor, timers) there, so that the
+    /// tasks the stand-in polls find it.
+    #[track_caller]
+    pub fn block_in_place_entering<F, R>(
+        f: F,
+        enter: impl FnOnce(&mut dyn FnMut()) + Send + 'static,
+    ) -> R
+    where
+        F: FnOnce() -> R,
+    {
+        crate::block_in_place::block_in_place_entering(f, Box::new(enter))
+    }
 }
 
 /// Runs a future to completion on this thread, with a fresh [`CurrentThread`] scheduler and

@@ -1,7 +1,8 @@
 //! The concurrency shim: std's primitives normally, loom's under `--cfg loom`.
 //!
 //! The concurrency-critical parts of the executor (the multi-thread scheduler's local run
-//! queue, injection queue and idle-worker bookkeeping, and the live-task sets of `owned`) take
+//! queue, injection queue, idle-worker bookkeeping and `block_in_place` hand-off, and the
+//! live-task sets of `owned`) take
 //! their atomics, mutexes and cells from here, so the same code is model-checked by loom and
 //! compiled against std otherwise. The std `UnsafeCell` is wrapped to offer loom's
 //! closure-based `with`/`with_mut` API.
@@ -11,7 +12,7 @@ pub(crate) use loom::{cell, sync};
 
 #[cfg(not(loom))]
 pub(crate) mod sync {
-    pub(crate) use std::sync::{Arc, Mutex, MutexGuard};
+    pub(crate) use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
     pub(crate) mod atomic {
         pub(crate) use std::sync::atomic::{

@@ -851,3 +851,248 @@ fn entered_multi_thread_handle() {
         pool.shutdown();
     });
 }
+
+// ---- block_in_place ----------------------------------------------------------------------
+
+/// How long a test waits for something that must happen while a task blocks in place; with
+/// the worker not handed over, it would never happen, and the test fails after this.
+const BLOCK_BOUND: Duration = Duration::from_secs(10);
+
+/// The message of a task's panic.
+fn panic_message(err: ember_executor::task::JoinError) -> String {
+    let payload = err.into_panic();
+    payload
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_default()
+}
+
+#[test]
+fn block_in_place_hands_the_only_worker_to_a_stand_in() {
+    bounded(|| {
+        let pool = Pool::new(1);
+        let (home, stand_in, pinned_ran_during_block) = pool.block_on(async {
+            Handle::current()
+                .spawn(async {
+                    let home = thread::current().id();
+                    // Pinned to this worker: it must wait for the block to end.
+                    let pinned_ran = Arc::new(AtomicBool::new(false));
+                    let flag = pinned_ran.clone();
+                    let pinned = ember_executor::spawn_local(async move {
+                        flag.store(true, Ordering::SeqCst);
+                    });
+                    let (tx, rx) = mpsc::channel();
+                    // In this worker's LIFO slot: runs only if the worker is handed over.
+                    drop(Handle::current().spawn(async move {
+                        for _ in 0..10 {
+                            yield_now().await;
+                        }
+                        tx.send(thread::current().id()).unwrap();
+                    }));
+                    let (stand_in, pinned_ran_during_block) =
+                        ember_executor::block_in_place(|| {
+                            let stand_in = rx.recv_timeout(BLOCK_BOUND).expect(
+                                "the other task made no progress while this one blocked in place",
+                            );
+                            (stand_in, pinned_ran.load(Ordering::SeqCst))
+                        });
+                    // Back on the worker: the pinned task runs now.
+                    pinned.await.unwrap();
+                    assert_eq!(thread::current().id(), home);
+                    assert!(pinned_ran.load(Ordering::SeqCst));
+                    (home, stand_in, pinned_ran_during_block)
+                })
+                .await
+                .unwrap()
+        });
+        assert_ne!(home, stand_in, "the other task ran on the blocked thread");
+        assert!(!pinned_ran_during_block, "a pinned task ran off its thread");
+        pool.shutdown();
+    });
+}
+
+#[test]
+fn block_in_place_nests_through_stand_ins() {
+    bounded(|| {
+        let pool = Pool::new(1);
+        let got = pool.block_on(async {
+            Handle::current()
+                .spawn(async {
+                    let (outer_tx, outer_rx) = mpsc::channel();
+                    // Runs on the first stand-in, where it blocks in place in turn.
+                    drop(Handle::current().spawn(async move {
+                        let (inner_tx, inner_rx) = mpsc::channel();
+                        // Runs on the second stand-in.
+                        drop(Handle::current().spawn(async move { inner_tx.send(1).unwrap() }));
+                        let inner = ember_executor::block_in_place(|| {
+                            inner_rx
+                                .recv_timeout(BLOCK_BOUND)
+                                .expect("no second stand-in")
+                        });
+                        outer_tx.send(inner + 1).unwrap();
+                    }));
+                    ember_executor::block_in_place(|| {
+                        outer_rx
+                            .recv_timeout(BLOCK_BOUND)
+                            .expect("no first stand-in")
+                    })
+                })
+                .await
+                .unwrap()
+        });
+        assert_eq!(got, 2);
+        pool.shutdown();
+    });
+}
+
+#[test]
+fn many_tasks_block_in_place_while_others_run() {
+    bounded(|| {
+        let pool = Pool::new(2);
+        let total = pool.block_on(async {
+            let done = Arc::new(AtomicUsize::new(0));
+            let tasks: Vec<_> = (0..200usize)
+                .map(|i| {
+                    let done = done.clone();
+                    Handle::current().spawn(async move {
+                        yield_now().await;
+                        let n = if i % 2 == 0 {
+                            // Short blocks: most reclaims find the stand-in not started or
+                            // just started, exercising both ends of the hand-over.
+                            ember_executor::block_in_place(|| i)
+                        } else {
+                            i
+                        };
+                        yield_now().await;
+                        done.fetch_add(1, Ordering::SeqCst);
+                        n
+                    })
+                })
+                .collect();
+            let mut total = 0;
+            for task in tasks {
+                total += task.await.unwrap();
+            }
+            assert_eq!(done.load(Ordering::SeqCst), 200);
+            total
+        });
+        assert_eq!(total, (0..200).sum::<usize>());
+        pool.shutdown();
+    });
+}
+
+#[test]
+fn spawn_local_on_a_stand_in_panics() {
+    bounded(|| {
+        let pool = Pool::new(1);
+        let err = pool.block_on(async {
+            Handle::current()
+                .spawn(async {
+                    let (tx, rx) = mpsc::channel();
+                    let on_stand_in = Handle::current().spawn(async move {
+                        let result = std::panic::catch_unwind(|| {
+                            drop(ember_executor::spawn_local(async {}));
+                        });
+                        tx.send(()).unwrap();
+                        if let Err(payload) = result {
+                            std::panic::resume_unwind(payload);
+                        }
+                    });
+                    ember_executor::block_in_place(|| {
+                        rx.recv_timeout(BLOCK_BOUND).expect("no stand-in");
+                    });
+                    on_stand_in.await.unwrap_err()
+                })
+                .await
+                .unwrap()
+        });
+        let message = panic_message(err);
+        assert!(
+            message.starts_with("spawn_local cannot be called here"),
+            "{message}"
+        );
+        pool.shutdown();
+    });
+}
+
+#[test]
+fn block_in_place_on_block_on_thread_and_outside_just_runs() {
+    bounded(|| {
+        assert_eq!(ember_executor::block_in_place(|| 1), 1);
+        let pool = Pool::new(1);
+        // The block_on thread runs no tasks; inside, it is out of the runtime and may block_on.
+        let n = pool.block_on(async {
+            ember_executor::block_in_place(|| ember_executor::block_on(async { 2 }))
+        });
+        assert_eq!(n, 2);
+        // Inside a blocking pool closure (no scheduler on that thread).
+        let pool_threads = ember_executor::blocking::BlockingPool::new(Default::default());
+        let blocking = pool_threads.handle();
+        let n = ember_executor::block_on(
+            blocking.spawn_blocking(|| ember_executor::block_in_place(|| 3)),
+        )
+        .unwrap();
+        assert_eq!(n, 3);
+        pool.shutdown();
+    });
+}
+
+#[test]
+fn block_in_place_on_current_thread_panics() {
+    let result = std::panic::catch_unwind(|| {
+        ember_executor::block_on(async { ember_executor::block_in_place(|| ()) })
+    });
+    let payload = result.unwrap_err();
+    let message = payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    assert!(
+        message.starts_with("block_in_place can only be used on a multi-thread runtime: "),
+        "{message}"
+    );
+}
+
+#[test]
+fn shutdown_while_a_stand_in_runs_the_worker() {
+    bounded(|| {
+        let pool = Pool::new(1);
+        let (blocker_drops, queued_drops) =
+            (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let (blocked_tx, blocked_rx) = mpsc::channel();
+        let (release_tx, release_rx) = mpsc::channel::<()>();
+        let guard = DropGuard(blocker_drops.clone());
+        let queued = queued_drops.clone();
+        let blocker = pool.sched.spawn(async move {
+            let _guard = guard;
+            // Pending tasks on the lent core, to be cancelled once the worker is back.
+            for _ in 0..3 {
+                let guard = DropGuard(queued.clone());
+                drop(Handle::current().spawn(async move {
+                    let _guard = guard;
+                    std::future::pending::<()>().await;
+                }));
+            }
+            ember_executor::block_in_place(|| {
+                blocked_tx.send(()).unwrap();
+                release_rx.recv().unwrap();
+            });
+            std::future::pending::<()>().await;
+        });
+        blocked_rx.recv().unwrap();
+        // The stand-in gives the core back at shutdown; the worker's thread leaves once its
+        // block ends, and cancels what was queued.
+        pool.sched.shutdown();
+        release_tx.send(()).unwrap();
+        for t in pool.threads {
+            t.join().unwrap();
+        }
+        assert!(ember_executor::block_on(blocker)
+            .unwrap_err()
+            .is_cancelled());
+        assert_eq!(blocker_drops.load(Ordering::SeqCst), 1);
+        assert_eq!(queued_drops.load(Ordering::SeqCst), 3);
+    });
+}

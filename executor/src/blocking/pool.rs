@@ -249,10 +249,24 @@ impl BlockingHandle {
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
+        match self.try_spawn_blocking(f) {
+            Ok(handle) => handle,
+            Err(error) => panic!("ember: the OS can't start a blocking pool thread: {error}"),
+        }
+    }
+
+    /// [`spawn_blocking`](Self::spawn_blocking), reporting instead of panicking when a thread
+    /// is needed, the pool has none and the OS refuses to start one (`f` is then dropped
+    /// unrun).
+    pub(crate) fn try_spawn_blocking<F, R>(&self, f: F) -> std::io::Result<JoinHandle<R>>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
         let pool = Arc::downgrade(&self.inner);
         let (runnable, handle) = raw::spawn(async move { f() }, None, move |r| schedule(&pool, r));
-        self.inner.submit(runnable);
-        handle
+        self.inner.submit(runnable)?;
+        Ok(handle)
     }
 }
 
@@ -261,7 +275,8 @@ impl BlockingHandle {
 /// async-task turns into a no-op; it is here to be correct regardless.
 fn schedule(pool: &Weak<Inner>, runnable: TaskRunnable) {
     match pool.upgrade() {
-        Some(inner) => inner.submit(runnable),
+        // A failure to start a thread cancelled the runnable; nobody to tell here.
+        Some(inner) => drop(inner.submit(runnable)),
         None => raw::cancel(runnable),
     }
 }
@@ -294,22 +309,27 @@ impl Inner {
 
     /// Queue `runnable` and make sure a thread will run it: wake an idle thread, or start a
     /// new one if there is room; otherwise a busy thread takes it when it finishes.
-    fn submit(self: &Arc<Self>, runnable: TaskRunnable) {
+    ///
+    /// # Errors
+    ///
+    /// If a thread is needed, the pool has none and the OS refuses to start one: everything
+    /// queued (`runnable` included) is cancelled, since no thread would ever take it.
+    fn submit(self: &Arc<Self>, runnable: TaskRunnable) -> std::io::Result<()> {
         let mut shared = self.lock();
         if shared.shutdown {
             drop(shared);
             raw::cancel(runnable);
-            return;
+            return Ok(());
         }
         shared.queue.push_back(runnable);
         if shared.num_idle > 0 {
             shared.num_idle -= 1;
             shared.num_notify += 1;
             self.work.notify_one();
-            return;
+            return Ok(());
         }
         if shared.num_threads >= self.config.max_threads {
-            return;
+            return Ok(());
         }
         if let Err(error) = self.spawn_thread(&mut shared) {
             // Busy threads take the queue when they finish; with none, nobody ever would.
@@ -317,9 +337,10 @@ impl Inner {
                 let orphans = mem::take(&mut shared.queue);
                 drop(shared);
                 orphans.into_iter().for_each(raw::cancel);
-                panic!("ember: the OS can't start a blocking pool thread: {error}");
+                return Err(error);
             }
         }
+        Ok(())
     }
 
     /// Start one worker thread (with the lock held, so it is counted before anyone looks).

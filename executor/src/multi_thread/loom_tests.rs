@@ -328,3 +328,83 @@ fn loom_shutdown_vs_last_worker_exit() {
         assert_eq!(drains, 1, "the final drain must run exactly once");
     });
 }
+
+/// A stand-in's park in the lend model: remembers an unpark that comes early, as `Park` must.
+#[derive(Default)]
+struct ModelParker {
+    notified: loom::sync::Mutex<bool>,
+    condvar: loom::sync::Condvar,
+}
+
+impl ModelParker {
+    fn park(&self) {
+        let mut notified = self.notified.lock().unwrap();
+        while !*notified {
+            notified = self.condvar.wait(notified).unwrap();
+        }
+        *notified = false;
+    }
+
+    fn unpark(&self) {
+        *self.notified.lock().unwrap() = true;
+        self.condvar.notify_one();
+    }
+}
+
+/// The lent core in the model: state that is not `Sync`, so loom reports any access by one
+/// side that the lend does not order after the other side's (as `handoff` requires).
+struct ModelCore(Arc<loom::cell::UnsafeCell<usize>>);
+
+// SAFETY (test only): the model moves the core between threads exactly as `LentCore` is
+// moved; whether that is safe is what loom checks, through the cell's access tracking.
+#[allow(unsafe_code)]
+unsafe impl Send for ModelCore {}
+
+impl ModelCore {
+    fn bump(&self) {
+        // SAFETY (test only): loom tracks this access and fails the model on a race.
+        #[allow(unsafe_code)]
+        self.0.with_mut(|n| unsafe { *n += 1 });
+    }
+
+    fn read(&self) -> usize {
+        // SAFETY (test only): as in `bump`.
+        #[allow(unsafe_code)]
+        self.0.with(|n| unsafe { *n })
+    }
+}
+
+/// The worker's thread lends its core, runs the blocking closure, and reclaims the core while
+/// a stand-in takes it (or not yet), runs with it, sleeps in the park until recalled, and
+/// gives it back. The core must come back exactly once, with every stand-in access ordered
+/// before the worker's next one, and no recall may be lost (that would deadlock the model).
+#[test]
+fn loom_lend_reclaim_vs_stand_in() {
+    use super::lend::Lend;
+
+    loom::model(|| {
+        let cell = Arc::new(loom::cell::UnsafeCell::new(0usize));
+        let lend = Arc::new(Lend::offer(ModelCore(cell.clone())));
+        let parker = Arc::new(ModelParker::default());
+        let stand_in = {
+            let (lend, parker) = (lend.clone(), parker.clone());
+            thread::spawn(move || {
+                if let Some(core) = lend.take() {
+                    core.bump();
+                    while !lend.is_recalled() {
+                        parker.park();
+                    }
+                    core.bump();
+                    lend.give_back(core);
+                }
+            })
+        };
+        let core = lend.reclaim(|| parker.unpark());
+        let n = core.read();
+        assert!(n == 0 || n == 2, "the core came back mid-use: {n}");
+        core.bump();
+        stand_in.join().unwrap();
+        // A stand-in that comes late finds the offer withdrawn and touches nothing.
+        assert!(lend.take().is_none());
+    });
+}

@@ -28,8 +28,10 @@
 //! This module does not know [`Handle`](crate::Handle): `handle.rs` builds one from
 //! [`Shared`] (and defines [`MultiThread::handle`]).
 
+mod handoff;
 mod idle;
 mod inject;
+mod lend;
 mod lifecycle;
 mod queue;
 mod worker;
@@ -59,7 +61,7 @@ use queue::Steal;
 /// Shards of the live-task set per worker (the total is rounded up to a power of two).
 const OWNED_SHARDS_PER_WORKER: usize = 4;
 
-pub(crate) use worker::WorkerCore;
+pub(crate) use worker::{block_in_place, Enter, WorkerCore};
 
 /// The multi-thread, work-stealing scheduler. `Send + Sync`.
 ///
@@ -326,11 +328,17 @@ impl Worker {
     /// tasks never reach it. On return, the tasks pinned to this worker (`spawn_local`) have
     /// been cancelled on this thread.
     ///
+    /// `park` must be `Send` and must not care which thread calls it: while a task of this
+    /// worker is inside [`block_in_place`](crate::block_in_place), a stand-in thread runs the
+    /// worker loop with this very park, and this worker's [`Unpark`] must wake *it*. A park
+    /// that sleeps on the calling thread (`std::thread::park`, unparked through a fixed
+    /// `Thread`) does not qualify; a condvar, an eventfd or a reactor does.
+    ///
     /// # Panics
     ///
     /// If the calling thread is already inside a `block_on` or running a worker. A panic of
     /// `park` propagates (the worker is then gone).
-    pub fn run(mut self, park: &mut dyn Park) {
+    pub fn run(mut self, park: &mut (dyn Park + Send)) {
         if let Some((shared, queue)) = self.core.take() {
             worker::run(shared, self.index, queue, park);
         }

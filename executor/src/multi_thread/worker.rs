@@ -1,4 +1,4 @@
-//! One worker's loop and its thread-local half ([`WorkerCore`]).
+//! One worker's loop, its thread-local half ([`WorkerCore`]), and `block_in_place` on a worker.
 //!
 //! Ground rules: a `WorkerCore` lives in an `Rc` on its worker's thread (it is the thread's
 //! [`context`](crate::context) while the loop runs); its cells are touched only there and
@@ -6,6 +6,12 @@
 //! pinned inbox first (fairness for remote work), then the LIFO slot (at most 3 in a row),
 //! then pinned tasks and the ring alternately, then a batch from the injection queue, then
 //! stealing (as one of at most half the workers searching), then parking.
+//!
+//! `block_in_place` on a worker lends the core, park included, to a stand-in thread (a
+//! blocking pool thread, or a fresh one) that runs this same loop with it until the worker's
+//! thread is done blocking and reclaims it; the worker's thread then carries on with the task
+//! that blocked. While lent, the core's pinned tasks wait: they run on their home thread only.
+//! See `handoff` for why the core may cross threads and `lend` for the hand-over itself.
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -17,6 +23,8 @@ use std::sync::Arc;
 use std::task::Waker;
 use std::time::Duration;
 
+use super::handoff::{LentCore, ParkSlot};
+use super::lend::Lend;
 use super::queue::{self, Local};
 use super::Shared;
 use crate::context::{self, Context, Running};
@@ -44,7 +52,15 @@ pub(crate) struct WorkerCore {
     /// Pinned tasks whose future still exists. Leaving waits for it to reach zero, so a
     /// pinned runnable that another thread is about to put in the inbox is not missed.
     pinned_live: Rc<Cell<usize>>,
+    /// The park of whichever thread runs this worker's loop (see `handoff`).
+    park: ParkSlot,
+    /// True while a stand-in thread runs the loop (`block_in_place`): pinned tasks wait.
+    lent: Cell<bool>,
 }
+
+/// Sets up a stand-in thread's context (a reactor, say) around the worker loop it runs for a
+/// worker inside `block_in_place`.
+pub(crate) type Enter = Box<dyn FnOnce(&mut dyn FnMut()) + Send>;
 
 /// Counts a pinned task out when its future is dropped (completed or cancelled).
 struct PinnedLive(Rc<Cell<usize>>);
@@ -100,12 +116,20 @@ impl WorkerCore {
         self.pinned.borrow_mut().push_back(runnable);
     }
 
+    /// The next runnable pinned task; none while the core is lent (pinned tasks run on their
+    /// home thread only).
     fn pop_pinned(&self) -> Option<TaskRunnable> {
+        if self.lent.get() {
+            return None;
+        }
         self.pinned.borrow_mut().pop_front()
     }
 
     /// Move pinned tasks woken from other threads into the private queue.
     fn pull_pinned_inbox(&self) -> bool {
+        if self.lent.get() {
+            return false;
+        }
         let inbox = &self.shared.remotes[self.index].pinned_inbox;
         if inbox.is_empty() {
             return false;
@@ -124,8 +148,9 @@ impl WorkerCore {
         self.lifo.set(lifo);
         has_lifo
             || self.queue.has_tasks()
-            || !self.pinned.borrow().is_empty()
-            || !self.shared.remotes[self.index].pinned_inbox.is_empty()
+            || (!self.lent.get()
+                && (!self.pinned.borrow().is_empty()
+                    || !self.shared.remotes[self.index].pinned_inbox.is_empty()))
     }
 
     /// Spawns a `!Send` task pinned to this worker.
@@ -134,6 +159,12 @@ impl WorkerCore {
         F: Future + 'static,
         F::Output: 'static,
     {
+        assert!(
+            !self.lent.get(),
+            "spawn_local cannot be called here: this thread stands in for a worker whose own \
+             thread is inside block_in_place, and a task pinned to that worker would have to \
+             run on the other thread; use spawn, or spawn_local from the worker's own thread"
+        );
         let shared = self.shared.clone();
         let index = self.index;
         self.pinned_live.set(self.pinned_live.get() + 1);
@@ -159,10 +190,23 @@ impl WorkerCore {
         self.pinned_owned.remove(key)
     }
 
+    /// Lets other workers take this worker's queued `Send` tasks while its thread blocks: the
+    /// LIFO slot (never stolen) goes to the ring, and a parked worker is woken to steal.
+    fn make_stealable(&self) {
+        if let Some(task) = self.lifo.take() {
+            self.push_ring(task);
+        }
+        if self.queue.has_tasks() {
+            self.shared.notify_parked();
+        }
+    }
+
     /// Leaving the loop: cancel every task pinned to this worker, here, and everything queued
     /// on it (or, if the worker leaves early because its park panicked, hand its `Send` tasks
     /// to the others).
     fn leave(&self) {
+        // Nothing may lend the core from now on (a destructor calling `block_in_place`).
+        self.park.clear();
         let inbox = &self.shared.remotes[self.index].pinned_inbox;
         owned::drain(
             // Queues each pinned task on `pinned` (this is its thread), unless queued already.
@@ -211,7 +255,7 @@ pub(super) fn run(
     shared: Arc<Shared>,
     index: usize,
     queue: Local<TaskRunnable>,
-    park: &mut dyn Park,
+    park: &mut (dyn Park + Send),
 ) {
     let core = Rc::new(WorkerCore {
         shared: shared.clone(),
@@ -221,29 +265,133 @@ pub(super) fn run(
         pinned: RefCell::new(VecDeque::new()),
         pinned_owned: LocalOwned::new(),
         pinned_live: Rc::new(Cell::new(0)),
+        park: ParkSlot::empty(),
+        lent: Cell::new(false),
     });
     // Reports the exit even if `park` panics, after the context is restored.
     let _exit = ExitGuard(shared.clone());
     let running = Running::new(shared.id, core.clone());
-    context::run(running, shared.clone(), |cx| {
-        let _leave = LeaveGuard(&core);
-        let mut runner = Runner {
-            core: &core,
-            cx,
-            park,
-            searching: false,
-            tick: 0,
-            polls: 0,
-            lifo_polls: 0,
-            rng: 0x9E37_79B9 ^ (index as u32).wrapping_mul(0x85EB_CA6B) | 1,
-            batch: Vec::new(),
-        };
-        runner.run();
+    core.park.fill_during(park, || {
+        context::run(running, shared.clone(), |cx| {
+            let _leave = LeaveGuard(&core);
+            Runner::new(&core, cx, None).run();
+        });
+    });
+}
+
+/// `block_in_place(f)` on a worker's thread, whose executor context no longer holds `core`
+/// (the caller took it out): lend the core to a stand-in thread, run `f`, take the core back.
+/// Runs `f` in place if the core cannot be lent (its park is in use further up this stack, or
+/// the worker is leaving) or no thread can be started.
+pub(crate) fn block_in_place<F, R>(core: Rc<WorkerCore>, f: F, enter: Enter) -> R
+where
+    F: FnOnce() -> R,
+{
+    /// Takes the core back when `f` returns or unwinds.
+    struct Reclaim<'a> {
+        lend: &'a Lend<LentCore>,
+        shared: &'a Shared,
+        index: usize,
+    }
+
+    impl Drop for Reclaim<'_> {
+        fn drop(&mut self) {
+            // Unparking the worker wakes the stand-in if it sleeps in the worker's park.
+            let LentCore(core) = self
+                .lend
+                .reclaim(|| self.shared.remotes[self.index].unpark.unpark());
+            drop(core);
+        }
+    }
+
+    if !core.park.is_filled() {
+        return f();
+    }
+    core.make_stealable();
+    // From the offer on, this thread leaves the core alone until the reclaim (see `handoff`).
+    let (shared, index) = (core.shared.clone(), core.index);
+    let lend = Arc::new(Lend::offer(LentCore(core)));
+    let reclaim = Reclaim {
+        lend: &lend,
+        shared: &shared,
+        index,
+    };
+    if !spawn_stand_in(&shared, index, lend.clone(), enter) {
+        // Withdraws the offer at once.
+        drop(reclaim);
+        return f();
+    }
+    let output = f();
+    drop(reclaim);
+    output
+}
+
+/// Starts a thread that runs the worker loop with the lent core: a blocking pool thread if the
+/// runtime has a pool, else a thread of its own. False if none could be started.
+fn spawn_stand_in(shared: &Shared, index: usize, lend: Arc<Lend<LentCore>>, enter: Enter) -> bool {
+    let job = move || {
+        let mut stand_in = Some(move || stand_in(&lend));
+        enter(&mut || {
+            if let Some(stand_in) = stand_in.take() {
+                stand_in();
+            }
+        });
+    };
+    match shared.blocking.get() {
+        // Detached: the lend reports back. If the pool is saturated the job waits in its
+        // queue, and a reclaim that comes first withdraws the offer.
+        Some(pool) => pool.try_spawn_blocking(job).is_ok(),
+        None => std::thread::Builder::new()
+            .name(format!("ember-worker-{index}-stand-in"))
+            .spawn(job)
+            .is_ok(),
+    }
+}
+
+/// The body of a stand-in thread: take the lent core (unless the offer was withdrawn), run
+/// the worker loop with it until it is recalled or the scheduler shuts down, give it back.
+fn stand_in(lend: &Lend<LentCore>) {
+    /// Gives the core back when the loop returns or unwinds, after every other `Rc` of it
+    /// this thread made is gone.
+    struct GiveBack<'a> {
+        lend: &'a Lend<LentCore>,
+        core: Option<Rc<WorkerCore>>,
+        was_lent: bool,
+    }
+
+    impl Drop for GiveBack<'_> {
+        fn drop(&mut self) {
+            if let Some(core) = self.core.take() {
+                core.lent.set(self.was_lent);
+                self.lend.give_back(LentCore(core));
+            }
+        }
+    }
+
+    let Some(LentCore(core)) = lend.take() else {
+        return;
+    };
+    // Already lent if the worker's thread was itself a stand-in; restored on the way back.
+    let was_lent = core.lent.replace(true);
+    let give_back = GiveBack {
+        lend,
+        core: Some(core),
+        was_lent,
+    };
+    let Some(core) = give_back.core.as_ref() else {
+        return;
+    };
+    let shared = core.shared.clone();
+    // The context's clone is dropped when `context::run` returns (or unwinds), before
+    // `give_back` hands the core over.
+    let running = Running::new(shared.id, core.clone());
+    context::run(running, shared, |cx| {
+        Runner::new(core, cx, Some(lend)).run()
     });
 }
 
 /// Cancels the worker's own tasks when its loop ends (normally or by a panicking park).
-struct LeaveGuard<'a>(&'a Rc<WorkerCore>);
+struct LeaveGuard<'a>(&'a WorkerCore);
 
 impl Drop for LeaveGuard<'_> {
     fn drop(&mut self) {
@@ -266,7 +414,8 @@ struct Runner<'a> {
     /// This thread's executor context, held for the whole loop: the current task id is set
     /// through it with plain stores.
     cx: &'a Context,
-    park: &'a mut dyn Park,
+    /// On a stand-in thread: the lend to return the core through when it is recalled.
+    lend: Option<&'a Lend<LentCore>>,
     /// Counted as searching in `Idle`.
     searching: bool,
     tick: u32,
@@ -279,9 +428,24 @@ struct Runner<'a> {
     batch: Vec<TaskRunnable>,
 }
 
-impl Runner<'_> {
+impl<'a> Runner<'a> {
+    fn new(core: &'a WorkerCore, cx: &'a Context, lend: Option<&'a Lend<LentCore>>) -> Runner<'a> {
+        Runner {
+            core,
+            cx,
+            lend,
+            searching: false,
+            tick: 0,
+            polls: 0,
+            lifo_polls: 0,
+            rng: 0x9E37_79B9 ^ (core.index as u32).wrapping_mul(0x85EB_CA6B) | 1,
+            batch: Vec::new(),
+        }
+    }
+
+    /// Runs the loop until shutdown (or, on a stand-in, until the core is recalled).
     fn run(&mut self) {
-        while !self.core.shared.is_shutdown() {
+        while !self.should_stop() {
             let task = match self.next_task() {
                 Some(task) => Some(task),
                 None => self.steal_work(),
@@ -291,6 +455,25 @@ impl Runner<'_> {
                 None => self.park(),
             }
         }
+        if self.lend.is_some() && self.searching {
+            // The worker's thread takes the core back in the middle of running a task:
+            // unparked and not searching. Hand it over in that state.
+            self.searching = false;
+            if self.core.shared.idle.transition_worker_from_searching() {
+                self.core.shared.notify_parked();
+            }
+        }
+    }
+
+    fn should_stop(&self) -> bool {
+        self.core.shared.is_shutdown() || self.lend.is_some_and(Lend::is_recalled)
+    }
+
+    /// Calls the worker's park (through the core: see `handoff`).
+    fn call_park(&mut self, timeout: Option<Duration>) {
+        let parked = self.core.park.park(timeout);
+        // The loop only runs while the slot holds the park, and only this loop parks with it.
+        debug_assert!(parked, "the worker loop runs without its park");
     }
 
     fn run_task(&mut self, task: TaskRunnable) {
@@ -305,7 +488,7 @@ impl Runner<'_> {
         self.polls += 1;
         if self.polls >= EVENT_INTERVAL {
             self.polls = 0;
-            self.park.park(Some(Duration::ZERO));
+            self.call_park(Some(Duration::ZERO));
         }
     }
 
@@ -407,8 +590,14 @@ impl Runner<'_> {
         if last_searcher {
             shared.notify_if_work_pending();
         }
-        while !shared.is_shutdown() {
-            self.park.park(None);
+        loop {
+            if self.should_stop() {
+                // Leave as a worker that woke up would (a stand-in hands the core back in the
+                // state the worker's thread left it: unparked).
+                self.searching = !shared.idle.unpark_worker_by_id(self.core.index);
+                return;
+            }
+            self.call_park(None);
             // The park hook just polled for events: the next non-blocking park can wait.
             self.polls = 0;
             if self.core.has_local_work() {
