@@ -10,6 +10,7 @@ pub use ember_executor::task::{yield_now, AbortHandle, JoinError, JoinHandle};
 
 use crate::coop::Budgeted;
 use crate::runtime::spawn_blocking_on;
+use crate::runtime::Handle;
 use std::future::Future;
 
 /// Spawns a `Send` future onto the current runtime (the one whose scheduler
