@@ -29,4 +29,8 @@
 //! # std::io::Result::Ok(())
 //! ```
 
-pub use ember_io::fs::*;
+pub use ember_io::fs::{
+    canonicalize, copy, create_dir, create_dir_all, hard_link, metadata, read, read_dir, read_link,
+    read_to_string, remove_dir, remove_dir_all, remove_file, rename, set_permissions, symlink,
+    symlink_metadata, try_exists, write, DirEntry, File, OpenOptions, ReadDir,
+};
