@@ -102,9 +102,37 @@ mod rate;
 pub mod signal;
 pub mod split;
 pub mod stdio;
+#[cfg(feature = "tokio-io")]
+mod tokio_io;
 
 pub use async_fd::{Async, ReadyGuard, TryIoError};
 pub use copy::{copy, copy_bidirectional, Copy, CopyBidirectional};
 pub use duplex::{duplex, DuplexStream};
 pub use ember_reactor::{Interest, Ready};
 pub use rate::{RateGroup, RateLimit, RateLimited};
+
+/// Not public API: what the `ember` facade needs from this crate's
+/// internals. Not covered by semver; anything here may change in any
+/// release.
+#[doc(hidden)]
+pub mod __private {
+    use std::io;
+    use std::task::{Context, Poll};
+
+    /// Reads from an ember stream (a [`TcpStream`](crate::net::TcpStream),
+    /// ...) with the caller's own system call, through the stream's one I/O
+    /// loop: waits for read readiness (one waker slot, as `poll_read`), runs
+    /// `op`, which must read at most `len` bytes, and clears the readiness
+    /// on `WouldBlock` or a short read. `Ok(0)` at once if `len` is 0.
+    ///
+    /// For `ember::hyper::EmberIo`, which receives straight into hyper's
+    /// uninitialised read buffer.
+    pub fn poll_read_with<S: crate::split::Stream>(
+        stream: &S,
+        cx: &mut Context<'_>,
+        len: usize,
+        op: impl FnMut() -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        stream.io().poll_read_with(cx, len, op)
+    }
+}
