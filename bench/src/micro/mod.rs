@@ -10,6 +10,7 @@
 //! columns is only the runtime.
 
 pub(crate) mod fs;
+pub(crate) mod http;
 pub(crate) mod memory;
 pub(crate) mod mt;
 pub(crate) mod pool;
@@ -52,6 +53,7 @@ pub(crate) fn run(name: &str, rt: Runtime, quick: bool) -> io::Result<()> {
         "memory" => memory::run(rt, quick)?,
         "proxy" => proxy::run(rt, quick)?,
         "fs" => fs::run(rt, quick)?,
+        "http" | "http_1mib" | "http_2k" => http::run(name, rt, quick)?,
         _ if workload.flavour == Flavour::Multi => mt::run(name, rt, quick)?,
         _ => return Err(io::Error::other(format!("unknown micro workload {name}"))),
     };
