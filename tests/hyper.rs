@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use ember::hyper::{EmberExecutor, EmberIo, EmberTimer};
-use ember::io::AsyncWriteExt;
+use ember::io::{AsyncReadExt, AsyncWriteExt};
 use ember::net::{TcpListener, TcpStream};
 use http_body_util::{BodyExt, Empty, Full};
 use hyper::server::conn::{http1, http2};
@@ -360,4 +360,30 @@ fn ember_sockets_write_vectored_and_other_streams_say_so_when_told() {
         assert!(!a.is_write_vectored());
         assert!(a.with_vectored(true).is_write_vectored());
     });
+}
+
+#[test]
+fn ember_io_turns_a_hyper_stream_back_into_a_futures_io_stream() {
+    // The inner EmberIo has hyper's traits, the outer one futures-io's
+    // again: the way to use `hyper::upgrade::Upgraded` as an ember stream.
+    let _watchdog = watchdog(Duration::from_secs(10));
+    ember::block_on(async {
+        let (a, mut b) = ember::io::duplex(64);
+        let mut twice = EmberIo::new(EmberIo::new(a));
+        twice.write_all(b"there").await?;
+        let mut buf = [0; 5];
+        b.read_exact(&mut buf).await?;
+        assert_eq!(&buf, b"there");
+        b.write_all(b"and back").await?;
+        let mut back = [0; 8];
+        twice.read_exact(&mut back).await?;
+        assert_eq!(&back, b"and back");
+        // close -> hyper's poll_shutdown -> the duplex's poll_close.
+        twice.close().await?;
+        let mut rest = Vec::new();
+        b.read_to_end(&mut rest).await?;
+        assert!(rest.is_empty());
+        io::Result::Ok(())
+    })
+    .expect("a round trip through both adapters");
 }

@@ -57,6 +57,15 @@
 //! stream to a [`RateLimit`], on its own or shared with others in a
 //! [`RateGroup`], refilling its token buckets on ember's timer.
 //!
+//! # Features
+//!
+//! `tokio-io` (off by default) implements tokio's `AsyncRead` and
+//! `AsyncWrite` on every type that has the futures-io traits (sockets,
+//! their halves, `Async<T>`, `DuplexStream`, `fs::File`, stdio,
+//! `RateLimited`), so crates written against tokio's traits (tokio-util's
+//! codecs, tokio-rustls) take ember's types directly. It depends on `tokio`
+//! with no features: the traits only, no tokio runtime.
+//!
 //! # Runtime context
 //!
 //! Constructors that register a descriptor (`Async::new`, `TcpStream::connect`,
