@@ -4,10 +4,11 @@
 //!
 //! ```text
 //! cargo run --features hyper --example http_client -- http://127.0.0.1:8080/
-//! cargo run --features hyper --example http_client -- https://localhost:8443/ --cafile cert.pem
+//! cargo run --features hyper,tls-examples --example http_client -- https://localhost:8443/ --cafile cert.pem
 //! ```
 //!
-//! `https` URLs go through futures-rustls (rustls' `ring` provider), with
+//! With `tls-examples` (which turns on futures-rustls and rustls, on
+//! rustls' `ring` provider), `https` URLs work too, with
 //! HTTP/2 when the server offers it by ALPN and HTTP/1.1 otherwise; the
 //! server's certificate is checked against `--cafile`, or else against the
 //! system's bundle (`/etc/ssl/certs/ca-certificates.crt`). The integration
@@ -15,16 +16,11 @@
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use bytes::Bytes;
-use ember::hyper::{EmberExecutor, EmberIo};
+use ember::hyper::EmberIo;
 use ember::io::{AsyncRead, AsyncWrite};
 use ember::net::TcpStream;
-use futures_rustls::rustls::pki_types::pem::PemObject;
-use futures_rustls::rustls::pki_types::{CertificateDer, ServerName};
-use futures_rustls::rustls::{self, ClientConfig, RootCertStore};
-use futures_rustls::TlsConnector;
 use http_body_util::{BodyExt, Empty};
 use hyper::body::Incoming;
 use hyper::{Request, Response, Uri};
@@ -88,9 +84,38 @@ pub(crate) async fn fetch(url: &Uri, cafile: Option<&Path>) -> io::Result<Respon
         .header(hyper::header::HOST, authority)
         .body(Empty::<Bytes>::new())
         .map_err(io::Error::other)?;
-    if !https {
-        return http1(tcp, request).await;
+    if https {
+        https_request(url, bare_host, cafile, tcp, request).await
+    } else {
+        http1(tcp, request).await
     }
+}
+
+#[cfg(not(feature = "tls-examples"))]
+async fn https_request(
+    _url: &Uri,
+    _host: &str,
+    _cafile: Option<&Path>,
+    _tcp: TcpStream,
+    _request: Request<Empty<Bytes>>,
+) -> io::Result<Response<Incoming>> {
+    Err(usage(
+        "https needs the tls-examples feature (futures-rustls)",
+    ))
+}
+
+/// The request over TLS: HTTP/2 if the server chose it by ALPN, else
+/// HTTP/1.1.
+#[cfg(feature = "tls-examples")]
+async fn https_request(
+    url: &Uri,
+    bare_host: &str,
+    cafile: Option<&Path>,
+    tcp: TcpStream,
+    request: Request<Empty<Bytes>>,
+) -> io::Result<Response<Incoming>> {
+    use futures_rustls::rustls::pki_types::ServerName;
+    use futures_rustls::TlsConnector;
 
     let connector = TlsConnector::from(client_config(cafile)?);
     let name = ServerName::try_from(bare_host.to_string()).map_err(|e| usage(&e.to_string()))?;
@@ -100,8 +125,9 @@ pub(crate) async fn fetch(url: &Uri, cafile: Option<&Path>) -> io::Result<Respon
         let (mut parts, body) = request.into_parts();
         parts.uri = url.clone();
         parts.headers.remove(hyper::header::HOST);
+        let executor = ember::hyper::EmberExecutor::new();
         let (mut sender, connection) =
-            hyper::client::conn::http2::handshake(EmberExecutor::new(), EmberIo::new(tls))
+            hyper::client::conn::http2::handshake(executor, EmberIo::new(tls))
                 .await
                 .map_err(io::Error::other)?;
         ember::spawn(connection);
@@ -127,7 +153,15 @@ where
 
 /// rustls on its `ring` provider, trusting `cafile` (or the system's
 /// bundle), offering HTTP/2 and HTTP/1.1.
-fn client_config(cafile: Option<&Path>) -> io::Result<Arc<ClientConfig>> {
+#[cfg(feature = "tls-examples")]
+fn client_config(
+    cafile: Option<&Path>,
+) -> io::Result<std::sync::Arc<futures_rustls::rustls::ClientConfig>> {
+    use futures_rustls::rustls::pki_types::pem::PemObject;
+    use futures_rustls::rustls::pki_types::CertificateDer;
+    use futures_rustls::rustls::{self, ClientConfig, RootCertStore};
+    use std::sync::Arc;
+
     let bundle = cafile.unwrap_or(Path::new("/etc/ssl/certs/ca-certificates.crt"));
     let mut roots = RootCertStore::empty();
     let certs = CertificateDer::pem_file_iter(bundle).map_err(|e| {

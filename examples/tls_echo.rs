@@ -2,8 +2,8 @@
 //! client sends comes back, encrypted.
 //!
 //! ```text
-//! cargo run --release --example tls_echo                        # 127.0.0.1:7443, self-signed
-//! cargo run --release --example tls_echo -- [::1]:7444 --cert cert.pem --key key.pem
+//! cargo run --release --features tls-examples --example tls_echo   # 127.0.0.1:7443, self-signed
+//! cargo run --release --features tls-examples --example tls_echo -- [::1]:7444 --cert cert.pem --key key.pem
 //! ```
 //!
 //! Without `--cert`/`--key` it generates a self-signed certificate for
@@ -14,8 +14,10 @@
 //! TLS is a filter over any futures-io stream, as libevent layers its SSL
 //! bufferevent over any bufferevent: the same `TlsAcceptor` works over a
 //! Unix socket or an in-memory `ember::io::duplex` (tests/tls.rs does
-//! both). rustls runs on its `ring` provider. The integration tests run
-//! this file's `serve` and `acceptor` as they are.
+//! both). rustls runs on its `ring` provider. The feature `tls-examples`
+//! only turns on this example's dependencies (futures-rustls, rustls,
+//! rcgen): ember has no TLS code of its own. The integration tests run this
+//! file's `serve` and `acceptor` as they are.
 
 use std::io;
 use std::path::{Path, PathBuf};

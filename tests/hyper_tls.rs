@@ -2,7 +2,7 @@
 //! chosen by ALPN (HTTP/2 or HTTP/1.1), served by hyper-util's `auto`
 //! builder as in the hello_http example.
 
-#![cfg(feature = "hyper")]
+#![cfg(all(feature = "hyper", feature = "tls-examples"))]
 
 #[allow(dead_code)]
 #[path = "../examples/http_client.rs"]

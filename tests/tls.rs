@@ -3,6 +3,8 @@
 //! echo server, `openssl s_server` as the server of ember's client; and
 //! TLS layered over other streams, an in-memory duplex and a Unix socket.
 
+#![cfg(feature = "tls-examples")]
+
 mod interop;
 #[allow(dead_code)]
 #[path = "../examples/tls_echo.rs"]

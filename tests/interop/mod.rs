@@ -1,6 +1,7 @@
 //! Helpers for the interoperability tests (hyper, TLS, tokio's traits):
 //! external tools, a wake-up gate, the hello-world service, and a
-//! self-signed certificate with rustls configurations around it.
+//! self-signed certificate with rustls configurations around it (with
+//! `tls-examples`).
 
 #![allow(dead_code, unreachable_pub)]
 
@@ -101,6 +102,7 @@ pub fn hello_service() -> impl hyper::service::Service<
 }
 
 /// A self-signed certificate for `localhost` (and 127.0.0.1), with its key.
+#[cfg(feature = "tls-examples")]
 pub struct TestCert {
     pub cert_pem: String,
     pub key_pem: String,
@@ -108,6 +110,7 @@ pub struct TestCert {
     pub key_der: Vec<u8>,
 }
 
+#[cfg(feature = "tls-examples")]
 pub fn self_signed() -> TestCert {
     let names = vec!["localhost".to_string(), "127.0.0.1".to_string()];
     let certified = rcgen::generate_simple_self_signed(names).expect("generate a certificate");
@@ -119,11 +122,13 @@ pub fn self_signed() -> TestCert {
     }
 }
 
+#[cfg(feature = "tls-examples")]
 fn provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
 /// A server configuration presenting `cert`, with `alpn` protocols.
+#[cfg(feature = "tls-examples")]
 pub fn server_config(cert: &TestCert, alpn: &[&[u8]]) -> Arc<rustls::ServerConfig> {
     let key = rustls::pki_types::PrivateKeyDer::Pkcs8(cert.key_der.clone().into());
     let mut config = rustls::ServerConfig::builder_with_provider(provider())
@@ -137,6 +142,7 @@ pub fn server_config(cert: &TestCert, alpn: &[&[u8]]) -> Arc<rustls::ServerConfi
 }
 
 /// A client configuration trusting `cert` only, with `alpn` protocols.
+#[cfg(feature = "tls-examples")]
 pub fn client_config(cert: &TestCert, alpn: &[&[u8]]) -> Arc<rustls::ClientConfig> {
     let mut roots = rustls::RootCertStore::empty();
     roots
