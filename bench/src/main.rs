@@ -8,7 +8,8 @@
 //!
 //! Workloads: echo50, echo1, stream (TCP, server + load generator in separate
 //! processes pinned to different CPUs), spawn, timers, wakeups, memory (in-process,
-//! a fresh child process per runtime and run, pinned to one CPU), and the multi-thread
+//! a fresh child process per runtime and run, pinned to one CPU), http, http_1mib,
+//! http_2k (one hyper service per runtime under wrk; see `micro::http`), and the multi-thread
 //! ones, unpinned with 2 workers: echo50_mt (ember and tokio servers) and mt_spawn_local,
 //! mt_spawn_remote, mt_yield, mt_ping_pong, mt_chained_spawn (ember, tokio and
 //! async-executor). Each figure is the median of several runs (5; 1 with `--quick`),

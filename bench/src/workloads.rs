@@ -221,6 +221,9 @@ pub(crate) const WORKLOADS: &[Workload] = &[
             lower("cpu_us_per_mib", "us", TOKIO_1),
         ],
     },
+    crate::micro::http::HELLO,
+    crate::micro::http::LARGE,
+    crate::micro::http::MANY,
     Workload {
         name: "spawn",
         family: "tasks",
@@ -359,6 +362,8 @@ pub(crate) fn run_once(
                     String::from_utf8_lossy(&out.stderr).trim()
                 )));
             }
+            // A note from a child that succeeded ("skipped: wrk not found").
+            io::stderr().write_all(&out.stderr)?;
             parse_figures(&String::from_utf8_lossy(&out.stdout))
         }
     }

@@ -69,6 +69,15 @@
 //! stream to a [`RateLimit`], on its own or shared with others in a
 //! [`RateGroup`], refilling its token buckets on ember's timer.
 //!
+//! # Features
+//!
+//! `tokio-io` (off by default) implements tokio's `AsyncRead` and
+//! `AsyncWrite` on every type that has the futures-io traits (sockets,
+//! their halves, `Async<T>`, `DuplexStream`, `fs::File`, stdio,
+//! `RateLimited`), so crates written against tokio's traits (tokio-util's
+//! codecs, tokio-rustls) take ember's types directly. It depends on `tokio`
+//! with no features: the traits only, no tokio runtime.
+//!
 //! # Runtime context
 //!
 //! Constructors that register a descriptor (`Async::new`, `TcpStream::connect`,
@@ -115,9 +124,37 @@ mod rate;
 pub mod signal;
 pub mod split;
 pub mod stdio;
+#[cfg(feature = "tokio-io")]
+mod tokio_io;
 
 pub use async_fd::{Async, ReadyGuard, TryIoError};
 pub use copy::{copy, copy_bidirectional, Copy, CopyBidirectional};
 pub use duplex::{duplex, DuplexStream};
 pub use ember_reactor::{Interest, Ready};
 pub use rate::{RateGroup, RateLimit, RateLimited};
+
+/// Not public API: what the `ember` facade needs from this crate's
+/// internals. Not covered by semver; anything here may change in any
+/// release.
+#[doc(hidden)]
+pub mod __private {
+    use std::io;
+    use std::task::{Context, Poll};
+
+    /// Reads from an ember stream (a [`TcpStream`](crate::net::TcpStream),
+    /// ...) with the caller's own system call, through the stream's one I/O
+    /// loop: waits for read readiness (one waker slot, as `poll_read`), runs
+    /// `op`, which must read at most `len` bytes, and clears the readiness
+    /// on `WouldBlock` or a short read. `Ok(0)` at once if `len` is 0.
+    ///
+    /// For `ember::hyper::EmberIo`, which receives straight into hyper's
+    /// uninitialised read buffer.
+    pub fn poll_read_with<S: crate::split::Stream>(
+        stream: &S,
+        cx: &mut Context<'_>,
+        len: usize,
+        op: impl FnMut() -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        stream.io().poll_read_with(cx, len, op)
+    }
+}

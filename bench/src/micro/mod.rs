@@ -10,6 +10,7 @@
 //! columns is only the runtime.
 
 pub(crate) mod fs;
+pub(crate) mod http;
 pub(crate) mod memory;
 pub(crate) mod mt;
 pub(crate) mod net;
@@ -59,6 +60,7 @@ pub(crate) fn run(name: &str, rt: Runtime, quick: bool) -> io::Result<()> {
         "udp" => udp::run(rt, quick)?,
         "unix" => unix::run(rt, quick)?,
         "sendfile" => sendfile::run(rt, quick)?,
+        "http" | "http_1mib" | "http_2k" => http::run(name, rt, quick)?,
         _ if workload.flavour == Flavour::Multi => mt::run(name, rt, quick)?,
         _ => return Err(io::Error::other(format!("unknown micro workload {name}"))),
     };

@@ -162,6 +162,30 @@ impl<T> Async<T> {
         self.registration.poll_ready(cx, dir).map_ok(|_event| ())
     }
 
+    /// The `poll_*` read loop with the caller's own system call: `op`
+    /// reads at most `len` bytes (the facade's hyper glue receives into
+    /// hyper's uninitialised buffer with `recv(2)`, which needs a raw
+    /// pointer that safe code cannot hand over). Readiness is cleared as
+    /// for every other read of this handle.
+    pub(crate) fn poll_read_with(
+        &self,
+        cx: &mut Context<'_>,
+        len: usize,
+        op: impl FnMut() -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        if len == 0 {
+            return Poll::Ready(Ok(0));
+        }
+        poll_transfer(
+            &self.registration,
+            self.stream,
+            cx,
+            Direction::Read,
+            len,
+            op,
+        )
+    }
+
     /// tokio's `try_io`: runs `op` if the handle is marked ready for
     /// `interest`, `WouldBlock` at once otherwise; clears the readiness seen
     /// when `op` itself reports `WouldBlock`.
