@@ -22,6 +22,7 @@
 //! `server <runtime> [mt]`, `load <port> <conns> <size> <secs> <pingpong|stream>`,
 //! `micro <workload> <runtime> <quick|full>` and `hold <port> <n>`.
 
+mod churn;
 mod json;
 mod latency;
 mod load;
@@ -30,6 +31,7 @@ mod noise;
 mod proc;
 mod runtimes;
 mod servers;
+mod soak;
 mod stats;
 mod table;
 mod workloads;
@@ -57,6 +59,8 @@ fn main() -> ExitCode {
         Some("hold") => hold(&args[1..]),
         Some("proxy-peer") => micro::proxy::peer(&args[1..]),
         Some("net-peer") => micro::net::peer(&args[1..]),
+        Some("--soak") => soak::run(&args[1..]),
+        Some("churn") => churn::main(&args[1..]),
         _ => bench(&args),
     };
     match result {

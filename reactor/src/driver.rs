@@ -22,6 +22,12 @@
 //! re-arming clears it), so a stale one costs one cheap turn, never a spin.
 //! Elsewhere (kqueue) the poll timeout is precise to the nanosecond and is
 //! simply the time until the deadline.
+//!
+//! Built with `--cfg ember_fault`, every driver also injects the faults a
+//! poller may commit (spurious readiness, late events, early returns; see
+//! `fault.rs`, which exists only in that build and in unit tests) at the one
+//! place they would come from: between the poll and the dispatch of its
+//! batch.
 
 use std::fmt;
 use std::io;
@@ -30,6 +36,8 @@ use std::task::Waker;
 use std::time::Duration;
 
 use crate::context;
+#[cfg(any(ember_fault, test))]
+use crate::fault::Faults;
 use crate::handle::{Handle, Inner};
 use crate::ready::Ready;
 use crate::signal::SignalReceiver;
@@ -72,6 +80,10 @@ pub struct Driver {
     /// Wakers collected under locks, woken after; kept to reuse its allocation.
     wake: Vec<Waker>,
     handle: Handle,
+    /// Injected faults: always on under `--cfg ember_fault`; off in unit
+    /// tests unless a test switches them on.
+    #[cfg(any(ember_fault, test))]
+    faults: Option<Faults>,
 }
 
 impl Driver {
@@ -120,6 +132,10 @@ impl Driver {
             alarm,
             wake: Vec::new(),
             handle: Handle { inner },
+            #[cfg(ember_fault)]
+            faults: Some(Faults::from_env()?),
+            #[cfg(all(test, not(ember_fault)))]
+            faults: None,
         })
     }
 
@@ -206,6 +222,19 @@ impl Driver {
     /// Poll once and dispatch the batch. Returns how many events were for
     /// sources or signals (not counting the unpark waker).
     fn poll_and_dispatch(&mut self, timeout: Option<Duration>) -> io::Result<usize> {
+        #[cfg(any(ember_fault, test))]
+        let timeout = match &mut self.faults {
+            Some(faults) => {
+                if faults.cut_turn_short() {
+                    // As `EINTR` would: the turn ends early, and its caller
+                    // (the paused clock included) treats it as a turn that
+                    // saw activity.
+                    return Err(io::ErrorKind::Interrupted.into());
+                }
+                faults.poll_timeout(timeout)
+            }
+            None => timeout,
+        };
         self.poll.poll(&mut self.events, timeout)?;
         let mut dispatched = 0;
         let mut signalled = false;
@@ -222,17 +251,31 @@ impl Driver {
                 }
                 token => {
                     dispatched += 1;
+                    let ready = Ready::from_mio(event);
+                    // Counted all the same: a held event is activity, which
+                    // must keep a paused clock from jumping ahead of it.
+                    #[cfg(any(ember_fault, test))]
+                    if let Some(faults) = &mut self.faults {
+                        if faults.hold(token, ready) {
+                            continue;
+                        }
+                    }
                     let sources = sources.get_or_insert_with(|| self.handle.inner.lock_sources());
                     match sources.slab.get(token::slot(token)) {
                         // Same slot *and* generation: this event is for this source.
                         Some(io) if io.token() == token => {
-                            io.set_readiness(Ready::from_mio(event), &mut self.wake);
+                            io.set_readiness(ready, &mut self.wake);
                         }
                         // Stale: the source was dropped, maybe its slot reused.
                         _ => {}
                     }
                 }
             }
+        }
+        #[cfg(any(ember_fault, test))]
+        if let Some(faults) = &mut self.faults {
+            let sources = sources.get_or_insert_with(|| self.handle.inner.lock_sources());
+            dispatched += faults.inject(&sources.slab, &mut self.wake);
         }
         drop(sources);
         if alarm_expired {
@@ -391,9 +434,17 @@ mod tests {
         (counter.clone(), Waker::from(counter))
     }
 
+    /// A driver without injected faults even under `--cfg ember_fault`:
+    /// these tests count turns and events exactly.
+    fn exact_driver() -> io::Result<Driver> {
+        let mut driver = Driver::new(ember_timer::Clock::real())?;
+        driver.faults = None;
+        Ok(driver)
+    }
+
     #[test]
     fn stale_token_does_not_wake_the_slots_new_owner() -> io::Result<()> {
-        let mut driver = Driver::new(ember_timer::Clock::real())?;
+        let mut driver = exact_driver()?;
         let handle = driver.handle().clone();
 
         // Source A: registered, then deregistered and dropped; its slot is free.
@@ -442,7 +493,7 @@ mod tests {
 
     #[test]
     fn unpark_interrupts_a_blocking_turn() -> io::Result<()> {
-        let mut driver = Driver::new(ember_timer::Clock::real())?;
+        let mut driver = exact_driver()?;
         let handle = driver.handle().clone();
 
         // Watchdog: if the unpark is lost, it wakes the driver through a pipe
@@ -486,7 +537,7 @@ mod tests {
 
     #[test]
     fn dropping_the_driver_wakes_waiters_and_fails_them() -> io::Result<()> {
-        let driver = Driver::new(ember_timer::Clock::real())?;
+        let driver = exact_driver()?;
         let handle = driver.handle().clone();
         let (mut a, _b) = mio::net::UnixStream::pair()?;
         let reg = handle.register(&mut a, mio::Interest::READABLE)?;
@@ -548,7 +599,7 @@ mod tests {
 
     #[test]
     fn an_unbounded_turn_ends_at_the_next_timer_deadline() -> io::Result<()> {
-        let mut driver = Driver::new(ember_timer::Clock::real())?;
+        let mut driver = exact_driver()?;
         let (counter, waker) = counting();
         let mut cx = Context::from_waker(&waker);
         let mut sleep = Box::pin(driver.handle().timer().sleep(Duration::from_millis(3)));
@@ -571,7 +622,7 @@ mod tests {
 
     #[test]
     fn stale_and_far_future_deadlines_do_not_spin() -> io::Result<()> {
-        let mut driver = Driver::new(ember_timer::Clock::real())?;
+        let mut driver = exact_driver()?;
         let handle = driver.handle().clone();
         let _entered = handle.enter();
         let (_counter, waker) = counting();
@@ -620,13 +671,101 @@ mod tests {
 
     #[test]
     fn dropping_a_registration_frees_its_slot() -> io::Result<()> {
-        let driver = Driver::new(ember_timer::Clock::real())?;
+        let driver = exact_driver()?;
         let (mut a, _b) = mio::net::UnixStream::pair()?;
         let reg = driver.handle().register(&mut a, mio::Interest::READABLE)?;
         assert_eq!(driver.handle().inner.lock_sources().slab.len(), 1);
         reg.deregister(&mut a)?;
         drop(reg);
         assert_eq!(driver.handle().inner.lock_sources().slab.len(), 0);
+        Ok(())
+    }
+
+    /// Reads one byte `expected` from `a`, turning `driver` while it is not
+    /// there; the watchdog ends a turn that would hang, and fails the test.
+    fn read_byte(
+        driver: &mut Driver,
+        reg: &crate::Registration,
+        a: &mio::net::UnixStream,
+        expected: u8,
+        watchdog: &StopAfter,
+    ) -> io::Result<()> {
+        use std::io::Read;
+        let (_counter, waker) = counting();
+        let mut cx = Context::from_waker(&waker);
+        let mut buf = [0; 2];
+        loop {
+            match reg.poll_io(&mut cx, Direction::Read, || (&*a).read(&mut buf)) {
+                std::task::Poll::Ready(n) => {
+                    assert_eq!(n?, 1, "one byte was written");
+                    assert_eq!(buf[0], expected, "a byte was lost or reordered");
+                    // Drained: this read hits `WouldBlock` and clears the
+                    // readiness, so the next byte needs an event of its own.
+                    let drained = reg.poll_io(&mut cx, Direction::Read, || (&*a).read(&mut buf));
+                    assert!(drained.is_pending(), "one byte was written, not two");
+                    return Ok(());
+                }
+                std::task::Poll::Pending => {
+                    driver.turn(None)?;
+                    assert!(!watchdog.stopped(), "a turn blocked on a held event");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn under_faults_every_event_arrives_and_no_turn_blocks_on_a_held_one() -> io::Result<()> {
+        let mut driver = exact_driver()?;
+        driver.faults = Some(Faults::with_seed(0x5eed));
+        let handle = driver.handle().clone();
+        let (mut a, mut b) = mio::net::UnixStream::pair()?;
+        let reg = handle.register(&mut a, mio::Interest::READABLE)?;
+        let watchdog = StopAfter::new(&handle, Duration::from_secs(20));
+        for round in 0..500_u32 {
+            b.write_all(&[round as u8])?;
+            // Each byte is one edge, and `turn(None)` has no timeout: a held
+            // edge is the only thing that can end the turns that wait for it.
+            read_byte(&mut driver, &reg, &a, round as u8, &watchdog)?;
+        }
+        let holds = driver.faults.as_ref().map_or(0, |f| f.holds);
+        assert!(
+            holds > 10,
+            "the seed held {holds} events back: too few to prove much"
+        );
+        reg.deregister(&mut a)?;
+        Ok(())
+    }
+
+    #[test]
+    fn under_faults_a_paused_clock_does_not_jump_ahead_of_a_late_event() -> io::Result<()> {
+        let mut driver = Driver::new(ember_timer::Clock::paused())?;
+        driver.faults = Some(Faults::with_seed(0xc10c));
+        let handle = driver.handle().clone();
+        let (mut a, mut b) = mio::net::UnixStream::pair()?;
+        let reg = handle.register(&mut a, mio::Interest::READABLE)?;
+        let watchdog = StopAfter::new(&handle, Duration::from_secs(20));
+        let (_counter, waker) = counting();
+        let mut cx = Context::from_waker(&waker);
+        let start = driver.clock.now();
+        for round in 0..500_u32 {
+            // A pending timer makes every blocking turn advance the paused
+            // clock instead of sleeping, unless the turn saw activity.
+            let mut sleep = Box::pin(handle.timer().sleep(Duration::from_secs(1)));
+            assert!(sleep.as_mut().poll(&mut cx).is_pending());
+            b.write_all(&[round as u8])?;
+            read_byte(&mut driver, &reg, &a, round as u8, &watchdog)?;
+            assert_eq!(
+                driver.clock.now(),
+                start,
+                "the clock advanced while an event was late (round {round})"
+            );
+        }
+        let holds = driver.faults.as_ref().map_or(0, |f| f.holds);
+        assert!(
+            holds > 10,
+            "the seed held {holds} events back: too few to prove much"
+        );
+        reg.deregister(&mut a)?;
         Ok(())
     }
 }

@@ -56,6 +56,8 @@
 mod context;
 mod coop;
 mod driver;
+#[cfg(any(ember_fault, test))]
+mod fault;
 mod handle;
 mod ready;
 mod registration;
