@@ -119,8 +119,14 @@ per_flavor! {
             for task in &aborted {
                 task.abort();
             }
+            // `readable()` is a hint: a spurious event (which the fault-
+            // injection mode provokes on purpose) may complete a waiter
+            // before its abort lands. Either way it must leave the list.
             for task in aborted {
-                assert!(task.await.is_err(), "an aborted waiter completed");
+                match task.await {
+                    Err(e) => assert!(e.is_cancelled(), "{e}"),
+                    Ok(ready) => ready.unwrap(),
+                }
             }
             client.write_all(b"x").await.unwrap();
             for waiter in waiters {

@@ -38,7 +38,12 @@ fn reader_and_writer_wake_independently() -> io::Result<()> {
     assert!(reg.poll_ready(&mut rcx, Direction::Read).is_pending());
     assert!(reg.poll_ready(&mut wcx, Direction::Write).is_pending());
     turn_until(&mut driver, "writable", || writes.count() > 0);
-    assert_eq!(reads.count(), 0, "writability woke the reader");
+    // Spurious wake-ups are allowed by the contract, and the fault-injection
+    // mode (--cfg ember_fault) makes them on purpose: count only without it.
+    let exact = !cfg!(ember_fault);
+    if exact {
+        assert_eq!(reads.count(), 0, "writability woke the reader");
+    }
 
     // Fill the send buffer so the writer waits; then data arrives for the reader.
     let written = block_on_poll(&mut driver, &mut wcx, "fill", |cx| {
@@ -61,7 +66,9 @@ fn reader_and_writer_wake_independently() -> io::Result<()> {
     let writes_before = writes.count();
     b.write_all(b"r")?;
     turn_until(&mut driver, "readable", || reads.count() > 0);
-    assert_eq!(writes.count(), writes_before, "readability woke the writer");
+    if exact {
+        assert_eq!(writes.count(), writes_before, "readability woke the writer");
+    }
     let n = block_on_poll(&mut driver, &mut rcx, "read", |cx| {
         reg.poll_io(cx, Direction::Read, || (&a).read(&mut buf))
     })?;
@@ -76,7 +83,9 @@ fn reader_and_writer_wake_independently() -> io::Result<()> {
     turn_until(&mut driver, "writable again", || {
         writes.count() > writes_before
     });
-    assert_eq!(reads.count(), reads_before, "writability woke the reader");
+    if exact {
+        assert_eq!(reads.count(), reads_before, "writability woke the reader");
+    }
 
     reg.deregister(&mut a)?;
     Ok(())
